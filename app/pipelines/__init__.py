@@ -1,0 +1,26 @@
+"""The root pipeline: every pipeline of the warehouse, wired in one place."""
+
+import functools
+import importlib
+import pathlib
+
+from mara_pipelines.pipelines import Pipeline
+
+# (package, upstream pipeline ids), in dependency order.
+PIPELINES = [
+    ('utils', []),
+]
+
+
+@functools.lru_cache(maxsize=None)
+def root_pipeline() -> Pipeline:
+    """Builds the root pipeline from the pipeline packages listed in PIPELINES."""
+    from app import config
+
+    root = Pipeline(id='example_project',
+                    description='Python project activity: PyPI downloads and GitHub activity in star schemas.',
+                    base_path=pathlib.Path(__file__).parent,
+                    max_number_of_parallel_tasks=config.max_parallel_tasks())
+    for package, upstreams in PIPELINES:
+        root.add(importlib.import_module(f'app.pipelines.{package}').pipeline(), upstreams=upstreams)
+    return root

@@ -1,0 +1,19 @@
+"""The project's own pages and assets: start page, logo, favicon, css, and its config module."""
+
+import flask
+
+blueprint = flask.Blueprint('app_ui', __name__, static_folder='static', url_prefix='/app-ui')
+
+
+def start_page():
+    """There is no dashboard yet: the pipelines are the first thing to look at."""
+    return flask.redirect(flask.url_for('mara_pipelines.node_page'))
+
+
+def MARA_FLASK_BLUEPRINTS():
+    return [blueprint]
+
+
+def MARA_CONFIG_MODULES():
+    from app import config
+    return [config]

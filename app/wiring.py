@@ -1,0 +1,88 @@
+"""Points the settings of every mara package at the project's configuration in `app/config.py`."""
+
+import copy
+import sys
+
+import mara_acl.config
+import mara_app.app
+import mara_app.config
+import mara_app.layout
+import mara_db.config
+import mara_db.dbs
+import mara_pipelines.config
+import flask
+from mara_app.monkey_patch import patch, wrap
+from mara_page import acl, navigation
+
+from app import config
+
+
+@patch(mara_db.config.databases)
+def databases() -> dict:
+    """The data warehouse (`dwh`) and mara's own database (`mara`)."""
+    def postgres(database: str) -> mara_db.dbs.PostgreSQLDB:
+        return mara_db.dbs.PostgreSQLDB(host=config.postgres_host() or '127.0.0.1', port=config.postgres_port(),
+                                        user=config.postgres_user(), password=config.postgres_password() or None,
+                                        database=database)
+    return {'dwh': postgres(config.dwh_db()), 'mara': postgres(config.mara_db())}
+
+
+patch(mara_db.config.default_timezone)(lambda: 'UTC')
+
+patch(mara_pipelines.config.default_db_alias)(lambda: 'dwh')
+patch(mara_pipelines.config.data_dir)(lambda: str(config.data_dir()))
+patch(mara_pipelines.config.first_date)(config.first_date)
+patch(mara_pipelines.config.last_date)(config.last_date)
+patch(mara_pipelines.config.max_number_of_parallel_tasks)(config.max_parallel_tasks)
+patch(mara_pipelines.config.allow_run_from_web_ui)(config.allow_run_from_web_ui)
+patch(mara_pipelines.config.password_masks)(lambda: [config.postgres_password()] if config.postgres_password() else [])
+
+
+@patch(mara_pipelines.config.root_pipeline)
+def root_pipeline():
+    """The project's root pipeline, built once per process."""
+    from app.pipelines import root_pipeline
+    return root_pipeline()
+
+
+patch(mara_app.config.flask_config)(lambda: {'SECRET_KEY': config.secret_key()})
+patch(mara_app.config.logo_url)(lambda: flask.url_for('app_ui.static', filename='logo.svg'))
+patch(mara_app.config.favicon_url)(lambda: flask.url_for('app_ui.static', filename='favicon.png'))
+
+
+# No 'Home' entry: '/' redirects to the pipelines page.
+patch(mara_app.config.navigation_root)(lambda: navigation.NavigationEntry(label='Root'))
+
+_NAVIGATION = {'Pipelines': ('Pipelines', 1), 'DB Schema': ('DB Schema', 2),
+               'Package Configs': ('Configuration', 3), 'Acl': ('ACL', 4)}
+
+
+@wrap(mara_app.app.combine_navigation_entries)
+def combine_navigation_entries(original) -> navigation.NavigationEntry:
+    """The entries that the packages declare, named and ordered as Pipelines, DB Schema, Configuration, ACL."""
+    root = original()
+    for entry in root.children:
+        entry.label, entry.rank = _NAVIGATION.get(entry.label, (entry.label, entry.rank))
+    return root
+
+
+@patch(mara_acl.config.resources)
+def acl_resources() -> list:
+    """Every ACL resource that the loaded packages declare, under one 'All' node."""
+    resources = []
+    for module in copy.copy(sys.modules).values():
+        declared = getattr(module, 'MARA_ACL_RESOURCES', None)
+        if declared is None or not getattr(module, '__name__', '').startswith(('mara_', 'app')):
+            continue
+        declared = declared() if callable(declared) else declared
+        resources.extend(declared.values() if isinstance(declared, dict) else declared)
+    return [acl.AclResource(name='All', children=resources)]
+
+
+patch(mara_acl.config.require_email_http_header)(config.require_email_http_header)
+
+
+@wrap(mara_app.layout.css_files)
+def css_files(original, response) -> list:
+    """mara's styles, then the project's own."""
+    return original(response) + [flask.url_for('app_ui.static', filename='app.css')]

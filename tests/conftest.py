@@ -1,0 +1,146 @@
+"""Shared fixtures: a real PostgreSQL (started by `make start-db`), databases of this test session,
+the Flask app, its test client and CLI runner, and helpers to run the flask CLI and query the dwh.
+
+Each pytest process works in its own pair of databases (test_dwh_<pid>, test_mara_<pid>) and its
+own DATA_DIR, so test runs never touch the development warehouse or each other.
+"""
+
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
+_SESSION = f'{os.getpid()}'
+
+# Settings for the whole session, before `app` is imported anywhere.
+os.environ.update({
+    'DWH_DB': f'test_dwh_{_SESSION}',
+    'MARA_DB': f'test_mara_{_SESSION}',
+    'DATA_DIR': tempfile.mkdtemp(prefix='mara-test-data-'),
+    'FIRST_DATE': '2018-04-01',
+    'LAST_DATE': '2018-04-30',
+    'ALLOW_RUN_FROM_WEB_UI': 'true',
+    'BIGQUERY_API_ENDPOINT': '',
+})
+os.environ.pop('GOOGLE_APPLICATION_CREDENTIALS', None)
+sys.path.insert(0, str(PROJECT_ROOT))
+
+
+def _psql(database: str, sql: str) -> str:
+    from app import config
+    env = dict(os.environ, PGHOST=config.postgres_host() or '127.0.0.1', PGPORT=str(config.postgres_port()),
+               PGUSER=config.postgres_user(), PGPASSWORD=config.postgres_password())
+    result = subprocess.run(['psql', '--no-psqlrc', '-v', 'ON_ERROR_STOP=1', '-tA', '-d', database, '-c', sql],
+                            env=env, capture_output=True, text=True)
+    if result.returncode:
+        raise RuntimeError(f'psql failed: {result.stderr}')
+    return result.stdout
+
+
+def drop_databases() -> None:
+    from app import config
+    for name in (config.dwh_db(), config.mara_db()):
+        _psql('postgres', f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def setup_databases() -> subprocess.CompletedProcess:
+    """Runs the project's own setup script against this session's database names."""
+    return subprocess.run(['bash', str(PROJECT_ROOT / '.scripts' / 'setup-db.sh')], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True)
+
+
+@pytest.fixture(scope='session')
+def databases():
+    """This session's dwh and mara databases, created by .scripts/setup-db.sh and dropped at the end."""
+    from app import config
+    ready = subprocess.run(['pg_isready', '-h', config.postgres_host() or '127.0.0.1',
+                            '-p', str(config.postgres_port())], capture_output=True)
+    if ready.returncode:
+        pytest.exit('PostgreSQL does not answer: run `make start-db` (or `make test`, which starts it)', 2)
+    drop_databases()
+    result = setup_databases()
+    assert result.returncode == 0, result.stdout + result.stderr
+    yield
+    drop_databases()
+
+
+@pytest.fixture
+def fresh_databases(databases):
+    """Empty dwh and mara databases for one test (warehouse and incremental state both reset)."""
+    drop_databases()
+    result = setup_databases()
+    assert result.returncode == 0, result.stdout + result.stderr
+    yield
+
+
+@pytest.fixture
+def data_dir(monkeypatch, tmp_path) -> pathlib.Path:
+    """An empty DATA_DIR for one test."""
+    path = tmp_path / 'data'
+    path.mkdir()
+    monkeypatch.setenv('DATA_DIR', str(path))
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _fresh_root_pipeline():
+    """Settings may change between tests: rebuild the root pipeline each time."""
+    from app import pipelines
+    pipelines.root_pipeline.cache_clear()
+    yield
+    pipelines.root_pipeline.cache_clear()
+
+
+@pytest.fixture(scope='session')
+def app(databases):
+    from app.app import app as flask_app
+    flask_app.config.update(TESTING=True)
+    return flask_app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def flask_cli(databases):
+    """Runs `flask --app app.app ARGS` in a subprocess with this session's settings."""
+    def run(*args: str, timeout: float = 600, **env: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(PROJECT_ROOT / '.venv' / 'bin' / 'flask'), '--app', 'app.app', *args],
+                              cwd=PROJECT_ROOT, env=dict(os.environ, **env), capture_output=True, text=True,
+                              timeout=timeout)
+    return run
+
+
+@pytest.fixture
+def dwh(databases):
+    """Runs a query in this session's dwh database and returns all rows."""
+    import mara_db.dbs
+
+    def query(sql: str, params=None) -> list[tuple]:
+        with mara_db.dbs.cursor_context('dwh') as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+    return query
+
+
+@pytest.fixture
+def mara_db_query(databases):
+    """Runs a query in this session's mara database (run logs, incremental state) and returns all rows."""
+    import mara_db.dbs
+
+    def query(sql: str, params=None) -> list[tuple]:
+        with mara_db.dbs.cursor_context('mara') as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+    return query
