@@ -7,40 +7,29 @@ git-ignored `app/local_setup.py` can set machine-specific defaults.
 
 import datetime
 import multiprocessing
-import os
 import pathlib
 
+from app import env
+
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
-
-
-def _env(name: str, default: str) -> str:
-    value = os.environ.get(name, '')
-    return value if value.strip() else default
-
-
-def _env_bool(name: str, default: bool) -> bool:
-    value = _env(name, 'true' if default else 'false').strip().lower()
-    if value not in ('1', 'true', 'yes', 'on', '0', 'false', 'no', 'off'):
-        raise ValueError(f'{name}={value!r} is not a boolean; use true or false')
-    return value in ('1', 'true', 'yes', 'on')
 
 
 # ---------------------------------------------------------------- data files
 
 def data_dir() -> pathlib.Path:
     """Where the per-day CSV files live (DATA_DIR, default ./data)."""
-    path = pathlib.Path(_env('DATA_DIR', str(PROJECT_ROOT / 'data')))
+    path = pathlib.Path(env.string('DATA_DIR', str(PROJECT_ROOT / 'data')))
     return path if path.is_absolute() else (PROJECT_ROOT / path)
 
 
 def first_date() -> datetime.date:
     """The first day to download and process (FIRST_DATE, YYYY-MM-DD)."""
-    return datetime.date.fromisoformat(_env('FIRST_DATE', '2018-04-01'))
+    return datetime.date.fromisoformat(env.string('FIRST_DATE', '2018-04-01'))
 
 
 def last_date() -> datetime.date:
     """The last day to download and process: yesterday, or LAST_DATE (YYYY-MM-DD) when set."""
-    value = _env('LAST_DATE', '')
+    value = env.string('LAST_DATE', '')
     return datetime.date.fromisoformat(value) if value else datetime.date.today() - datetime.timedelta(days=1)
 
 
@@ -48,59 +37,59 @@ def last_date() -> datetime.date:
 
 def postgres_host() -> str:
     """Host of an existing PostgreSQL server (POSTGRES_HOST); empty means the project-local cluster."""
-    return _env('POSTGRES_HOST', '')
+    return env.string('POSTGRES_HOST', '')
 
 
 def postgres_port() -> int:
     """Port of the PostgreSQL server (POSTGRES_PORT, default 5432)."""
-    return int(_env('POSTGRES_PORT', '5432'))
+    return int(env.string('POSTGRES_PORT', '5432'))
 
 
 def postgres_user() -> str:
     """Database role used by the app and the ETL (POSTGRES_USER, default postgres)."""
-    return _env('POSTGRES_USER', 'postgres')
+    return env.string('POSTGRES_USER', 'postgres')
 
 
 def postgres_password() -> str:
     """Password of that role (POSTGRES_PASSWORD); empty for the local cluster, which trusts local connections."""
-    return _env('POSTGRES_PASSWORD', '')
+    return env.string('POSTGRES_PASSWORD', '')
 
 
 def dwh_db() -> str:
     """Name of the data warehouse database (DWH_DB)."""
-    return _env('DWH_DB', 'example_project_dwh')
+    return env.string('DWH_DB', 'example_project_dwh')
 
 
 def mara_db() -> str:
     """Name of the database with mara's own tables: run logs, users, incremental state (MARA_DB)."""
-    return _env('MARA_DB', 'example_project_mara')
+    return env.string('MARA_DB', 'example_project_mara')
 
 
 def local_cluster_dir() -> pathlib.Path:
     """Where the project-local PostgreSQL cluster keeps its data (POSTGRES_LOCAL_DIR, git-ignored)."""
-    return pathlib.Path(_env('POSTGRES_LOCAL_DIR', str(PROJECT_ROOT / '.postgres')))
+    return pathlib.Path(env.string('POSTGRES_LOCAL_DIR', str(PROJECT_ROOT / '.postgres')))
 
 
 # ---------------------------------------------------------------- ETL
 
 def max_parallel_tasks() -> int:
     """How many ETL tasks run at once (MAX_PARALLEL_TASKS, default: number of cores)."""
-    return int(_env('MAX_PARALLEL_TASKS', str(multiprocessing.cpu_count())))
+    return int(env.string('MAX_PARALLEL_TASKS', str(multiprocessing.cpu_count())))
 
 
 def number_of_chunks() -> int:
     """Into how many chunks of days heavy transformations are split for parallel work (NUMBER_OF_CHUNKS)."""
-    return int(_env('NUMBER_OF_CHUNKS', str(max(2, max_parallel_tasks()))))
+    return int(env.string('NUMBER_OF_CHUNKS', str(max(2, max_parallel_tasks()))))
 
 
 def allow_run_from_web_ui() -> bool:
     """Whether the web UI may start ETL runs (ALLOW_RUN_FROM_WEB_UI, default false: off in production)."""
-    return _env_bool('ALLOW_RUN_FROM_WEB_UI', False)
+    return env.boolean('ALLOW_RUN_FROM_WEB_UI', False)
 
 
 def columnar_storage() -> str:
     """Columnar storage for flat data sets (COLUMNAR_STORAGE): auto (use it when the server has it), on or off."""
-    value = _env('COLUMNAR_STORAGE', 'auto').lower()
+    value = env.string('COLUMNAR_STORAGE', 'auto').lower()
     if value not in ('auto', 'on', 'off'):
         raise ValueError(f'COLUMNAR_STORAGE={value!r}; use auto, on or off')
     return value
@@ -110,37 +99,37 @@ def columnar_storage() -> str:
 
 def bigquery_credentials_file() -> pathlib.Path:
     """Google Cloud service account key (GOOGLE_APPLICATION_CREDENTIALS); git-ignored default location."""
-    return pathlib.Path(_env('GOOGLE_APPLICATION_CREDENTIALS',
+    return pathlib.Path(env.string('GOOGLE_APPLICATION_CREDENTIALS',
                              str(PROJECT_ROOT / 'app' / 'bigquery_downloader' / 'bigquery-credentials.json')))
 
 
 def bigquery_project() -> str:
     """Google Cloud project that is billed for queries (BIGQUERY_PROJECT); empty: the one of the credentials."""
-    return _env('BIGQUERY_PROJECT', '')
+    return env.string('BIGQUERY_PROJECT', '')
 
 
 def bigquery_api_endpoint() -> str:
     """BigQuery REST endpoint (BIGQUERY_API_ENDPOINT); empty: Google's. Set for emulators and tests."""
-    return _env('BIGQUERY_API_ENDPOINT', '')
+    return env.string('BIGQUERY_API_ENDPOINT', '')
 
 
 def bigquery_maximum_bytes_billed() -> int:
     """Refuse queries that would scan more bytes than this (BIGQUERY_MAXIMUM_BYTES_BILLED, default 1 TB)."""
-    return int(_env('BIGQUERY_MAXIMUM_BYTES_BILLED', str(10 ** 12)))
+    return int(env.string('BIGQUERY_MAXIMUM_BYTES_BILLED', str(10 ** 12)))
 
 
 def bigquery_timeout_seconds() -> float:
     """Timeout of each BigQuery API call, and bound of its retries (BIGQUERY_TIMEOUT_SECONDS)."""
-    return float(_env('BIGQUERY_TIMEOUT_SECONDS', '120'))
+    return float(env.string('BIGQUERY_TIMEOUT_SECONDS', '120'))
 
 
 # ---------------------------------------------------------------- web UI
 
 def secret_key() -> str:
     """Flask secret key (SECRET_KEY); set it in production."""
-    return _env('SECRET_KEY', 'change-me-in-production')
+    return env.string('SECRET_KEY', 'change-me-in-production')
 
 
 def require_email_http_header() -> bool:
     """Whether the ACL requires an authenticated email header from a proxy (REQUIRE_EMAIL_HTTP_HEADER)."""
-    return _env_bool('REQUIRE_EMAIL_HTTP_HEADER', False)
+    return env.boolean('REQUIRE_EMAIL_HTTP_HEADER', False)

@@ -1,4 +1,8 @@
-"""Points the settings of every mara package at the project's configuration in `app/config.py`."""
+"""Points the settings of every mara package at the project's configuration in `app/config.py`.
+
+mara's `patch` copies the docstring of the replaced function onto the new one, so settings are
+passed through lambdas: the functions in app/config.py keep their own documentation.
+"""
 
 import copy
 import sys
@@ -31,10 +35,10 @@ patch(mara_db.config.default_timezone)(lambda: 'UTC')
 
 patch(mara_pipelines.config.default_db_alias)(lambda: 'dwh')
 patch(mara_pipelines.config.data_dir)(lambda: str(config.data_dir()))
-patch(mara_pipelines.config.first_date)(config.first_date)
-patch(mara_pipelines.config.last_date)(config.last_date)
-patch(mara_pipelines.config.max_number_of_parallel_tasks)(config.max_parallel_tasks)
-patch(mara_pipelines.config.allow_run_from_web_ui)(config.allow_run_from_web_ui)
+patch(mara_pipelines.config.first_date)(lambda: config.first_date())
+patch(mara_pipelines.config.last_date)(lambda: config.last_date())
+patch(mara_pipelines.config.max_number_of_parallel_tasks)(lambda: config.max_parallel_tasks())
+patch(mara_pipelines.config.allow_run_from_web_ui)(lambda: config.allow_run_from_web_ui())
 patch(mara_pipelines.config.password_masks)(lambda: [config.postgres_password()] if config.postgres_password() else [])
 
 
@@ -54,7 +58,7 @@ patch(mara_app.config.favicon_url)(lambda: flask.url_for('app_ui.static', filena
 patch(mara_app.config.navigation_root)(lambda: navigation.NavigationEntry(label='Root'))
 
 _NAVIGATION = {'Pipelines': ('Pipelines', 1), 'DB Schema': ('DB Schema', 2),
-               'Package Configs': ('Configuration', 3), 'Acl': ('ACL', 4)}
+               'Package Configs': ('Configuration', 3), 'Users & Permissions': ('ACL', 4)}
 
 
 @wrap(mara_app.app.combine_navigation_entries)
@@ -79,7 +83,7 @@ def acl_resources() -> list:
     return [acl.AclResource(name='All', children=resources)]
 
 
-patch(mara_acl.config.require_email_http_header)(config.require_email_http_header)
+patch(mara_acl.config.require_email_http_header)(lambda: config.require_email_http_header())
 
 
 @wrap(mara_app.layout.css_files)

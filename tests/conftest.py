@@ -5,6 +5,7 @@ Each pytest process works in its own pair of databases (test_dwh_<pid>, test_mar
 own DATA_DIR, so test runs never touch the development warehouse or each other.
 """
 
+import atexit
 import os
 import pathlib
 import subprocess
@@ -62,10 +63,11 @@ def databases():
     if ready.returncode:
         pytest.exit('PostgreSQL does not answer: run `make start-db` (or `make test`, which starts it)', 2)
     drop_databases()
+    # Dropped at exit rather than at teardown: runs started in this process close their
+    # run-log rows in mara's own atexit handler, which must still find the mara database.
+    atexit.register(drop_databases)
     result = setup_databases()
     assert result.returncode == 0, result.stdout + result.stderr
-    yield
-    drop_databases()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 # ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, ${VAR:+alt}; `$${VAR}` is an escaped `$`.
 COMPOSE_VARIABLE = re.compile(r'(?<!\$)\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}')
-CONFIG_ENV_CALL = re.compile(r'''_env(?:_bool)?\(\s*['"](?P<name>[A-Z][A-Z0-9_]*)['"]''')
+CONFIG_ENV_CALL = re.compile(r'''env\.(?:string|boolean)\(\s*['"](?P<name>[A-Z][A-Z0-9_]*)['"]''')
 ENV_EXAMPLE_LINE = re.compile(r'^(?P<commented>#\s*)?(?P<name>[A-Z][A-Z0-9_]*)=(?P<value>.*)$')
 
 POSTGRES_SERVICE = 'postgres'

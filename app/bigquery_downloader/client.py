@@ -1,5 +1,7 @@
 """Creation of the BigQuery client, and the bounds on every call it makes (the one seam to BigQuery)."""
 
+import pathlib
+
 import google.auth
 import google.auth.exceptions
 import google.auth.transport.requests
@@ -9,7 +11,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 from google.cloud.bigquery import retry as bigquery_retry
 
-import app.config as config
+from app import config
 
 SCOPES = ['https://www.googleapis.com/auth/bigquery']
 
@@ -19,16 +21,16 @@ class DownloaderError(Exception):
 
 
 def missing_credentials_message() -> str:
-    path = config.bigquery_credentials_file()
-    return f'''No Google Cloud credentials file at {path}.
+    default = pathlib.Path(__file__).resolve().parent / 'bigquery-credentials.json'
+    return f'''No Google Cloud credentials file at {config.bigquery_credentials_file()}.
 To download from BigQuery you need a service account key:
   1. In the Google Cloud console (https://console.cloud.google.com), pick or create a project
      with billing enabled and the BigQuery API turned on.
   2. IAM & Admin > Service Accounts > Create service account; grant it the role
      "BigQuery Job User" (roles/bigquery.jobUser).
   3. On that account: Keys > Add key > Create new key > JSON.
-  4. Save the downloaded file as {path}
-     (git-ignored), or point GOOGLE_APPLICATION_CREDENTIALS at it.
+  4. Save the downloaded file as {default} (git-ignored),
+     or set GOOGLE_APPLICATION_CREDENTIALS to its path.
 Queries are billed to that project (or to BIGQUERY_PROJECT when set).'''
 
 

@@ -10,6 +10,7 @@ import io
 import operator
 import os
 import pathlib
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -19,8 +20,13 @@ import requests
 from google.api_core import exceptions as api_exceptions
 from google.cloud import bigquery
 
-import app.config as config
-from app.bigquery_downloader.client import DownloaderError, call_retry, create_client, job_retry
+from app import config
+from app.bigquery_downloader.client import (
+    DownloaderError,
+    call_retry,
+    create_client,
+    job_retry,
+)
 from app.bigquery_downloader.data_sets import DATA_SETS, DataSet
 
 # Rows per results page: large pages mean fewer round trips, small ones keep memory flat
@@ -65,6 +71,8 @@ def download_data(data_sets: Sequence[str] | None = None,
             todo.append((data_set, day))
 
     if todo:  # no client (and so no credentials) needed when everything is there
+        echo(f'{len(todo)} files to download ({first_date} to {last_date}, '
+             f'{", ".join(data_set.name for data_set in selected)})', flush=True)
         client = client_factory()
         try:
             for data_set, day in todo:
@@ -87,7 +95,7 @@ def _check_date_range(first_date: datetime.date, last_date: datetime.date):
     if first_date > last_date:
         raise DownloaderError(f'First date {first_date} is after last date {last_date}')
     # A file is never downloaded again, so a day that isn't over must not be written.
-    today = datetime.datetime.now(datetime.timezone.utc).date()
+    today = datetime.datetime.now(datetime.UTC).date()
     if last_date >= today:
         raise DownloaderError(f'Last date {last_date} is not over yet (UTC); choose {today - datetime.timedelta(days=1)}'
                               ' or earlier')
@@ -105,34 +113,41 @@ def _download_day(client: bigquery.Client, data_set: DataSet, day: datetime.date
                   summary: Summary, echo: Callable[..., None]):
     label = f'{data_set.name} {day}'
     start = time.monotonic()
-    try:
+    path = data_set.file_path(config.data_dir(), day)
+    with _labelled_errors(label):
         try:
             bytes_to_scan = _dry_run(client, data_set, day)
         except api_exceptions.NotFound as e:
             if not data_set.allow_missing_days:
-                raise DownloaderError(f'no BigQuery table for this day: {_first_line(e.message)}') from None
-            echo(f'{label}: no BigQuery table for this day, skipped ({_first_line(e.message)})', flush=True)
+                raise DownloaderError(f'no BigQuery table for this day: {_gist(e.message)}') from None
+            echo(f'{label}: no BigQuery table for this day, skipped ({_gist(e.message)})', flush=True)
             summary.missing_days.append((data_set.name, day))
             return
         _check_cost(bytes_to_scan)
-        # The line is finished after the download, which can take minutes.
+        # One line per day, finished after the download (which can take minutes).
         echo(f'{label}: {_human_bytes(bytes_to_scan)} to scan', end='', flush=True)
         try:
-            path = data_set.file_path(config.data_dir(), day)
             rows = _write_query_result(client, data_set, day, page_size, path)
         except BaseException:
             echo(' ... failed', flush=True)
             raise
-    except DownloaderError as e:
-        raise type(e)(f'{label}: {e}') from e.__cause__
-    except Exception as e:
-        raise DownloaderError(f'{label}: {_describe_error(e)}') from e
 
     seconds = time.monotonic() - start
     echo(f', {rows:,} rows, {_human_bytes(path.stat().st_size)} written, {seconds:.1f} s', flush=True)
     summary.downloaded += 1
     summary.rows += rows
     summary.bytes_scanned += bytes_to_scan
+
+
+@contextlib.contextmanager
+def _labelled_errors(label: str):
+    """Turns every error into a DownloaderError that names the data set and day."""
+    try:
+        yield
+    except DownloaderError as e:
+        raise type(e)(f'{label}: {e}') from e.__cause__
+    except Exception as e:
+        raise DownloaderError(f'{label}: {_describe_error(e)}') from e
 
 
 def _dry_run(client: bigquery.Client, data_set: DataSet, day: datetime.date) -> int:
@@ -230,14 +245,15 @@ def write_gzipped_csv(file, columns: Sequence[str], rows: Iterable) -> int:
 
 
 class _Counter:
-    """Counts the items passing through an iterable, without a Python-level loop per item."""
+    """Counts the items passing through an iterable."""
 
     def __init__(self, items: Iterable):
         self._items = items
         self.count = 0
 
     def __iter__(self):
-        for self.count, item in enumerate(self._items, start=1):  # noqa: B020
+        for item in self._items:
+            self.count += 1
             yield item
 
 
@@ -252,20 +268,24 @@ def _describe_error(e: Exception) -> str:
     if isinstance(e, concurrent.futures.TimeoutError):
         return f'the query did not finish within {timeout:g} s (BIGQUERY_TIMEOUT_SECONDS)'
     if isinstance(e, api_exceptions.GoogleAPICallError):
-        return f'BigQuery error {e.code}: {_first_line(e.message)}'
+        return f'BigQuery error {e.code}: {_gist(e.message)}'
     if isinstance(e, (requests.RequestException, google.auth.exceptions.GoogleAuthError)):
         return f'could not talk to BigQuery at {endpoint}: {type(e).__name__}: {e}'
     return f'{type(e).__name__}: {e}'
 
 
 def _describe_cause(cause: BaseException | None) -> str:
+    while isinstance(cause, api_exceptions.RetryError):  # job retries wrap call retries
+        cause = cause.cause
     if isinstance(cause, api_exceptions.GoogleAPICallError):
-        return f'{cause.code} {_first_line(cause.message)}'
+        return f'{cause.code} {_gist(cause.message)}'
     return f'{type(cause).__name__}: {cause}'
 
 
-def _first_line(message: str | None) -> str:
-    return (message or '').strip().splitlines()[0] if (message or '').strip() else ''
+def _gist(message: str | None) -> str:
+    """The client prefixes the URL and appends location, job id and SQL: keep the message."""
+    lines = (message or '').strip().splitlines()
+    return re.sub(r'^[A-Z]+ https?://\S+: ', '', lines[0]) if lines else ''
 
 
 def _human_bytes(number: int) -> str:

@@ -9,7 +9,7 @@ import pathlib
 import random
 
 from . import names, versions
-from .vocabulary import COMMON_REPOSITORIES, KNOWN_OWNERS
+from .vocabulary import KNOWN_OWNERS
 
 HERE = pathlib.Path(__file__).resolve().parent
 # Expected downloads of the best-ranked project on a weekday; flask (rank 181) gets about 44k,
@@ -32,13 +32,12 @@ class Project:
 class Catalog:
     projects: tuple[Project, ...]
     index: dict[str, int]
-    # Downloads follow Zipf (1 / rank); how many rows a project has per day grows slower than that.
+    # Downloads follow Zipf (1 / rank); rows per day and forks grow slower with popularity.
     expected_downloads: tuple[float, ...]
     row_cum_weights: tuple[float, ...]
     fork_cum_weights: tuple[float, ...]
     active_users: tuple[str, ...]
     active_user_cum_weights: tuple[float, ...]
-    common_repositories: tuple[str, ...]
 
 
 def cumulative(weights) -> tuple[float, ...]:
@@ -99,14 +98,12 @@ def catalog(seed: int) -> Catalog:
     users = tuple(dict.fromkeys(names.user_name(rng) for _ in range(NUMBER_OF_ACTIVE_USERS)))
     projects = tuple(make_project(rank, name, latest, rng, users)
                      for rank, name, latest in read_ranked_projects())
-    project_names = {project.name for project in projects}
     return Catalog(
         projects=projects,
         index={project.name: i for i, project in enumerate(projects)},
         expected_downloads=tuple(TOP_PROJECT_DOWNLOADS / project.rank for project in projects),
         row_cum_weights=cumulative(project.rank ** -0.8 for project in projects),
-        fork_cum_weights=cumulative(project.rank ** -1.0 for project in projects),
+        fork_cum_weights=cumulative(project.rank ** -0.5 for project in projects),
         active_users=users,
         # A few very active users (and bots) push to many repositories every day.
-        active_user_cum_weights=cumulative((i + 1) ** -0.7 for i in range(len(users))),
-        common_repositories=tuple(name for name in COMMON_REPOSITORIES if name not in project_names))
+        active_user_cum_weights=cumulative((i + 1) ** -0.7 for i in range(len(users))))

@@ -54,9 +54,9 @@ def repository_name(rng: random.Random, picked_words: list[str], user: str) -> s
     """A repository name from three (Zipf-weighted) words: most are new each day, some are common."""
     a, b, c = picked_words
     r = rng.random()
-    if r < 0.10:
+    if r < 0.06:
         return rng.choice(COMMON_REPOSITORIES)
-    if r < 0.13:
+    if r < 0.09:
         return f'{user}.github.io'
     if r < 0.45:
         return f'{a}-{b}'

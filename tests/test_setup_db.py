@@ -1,0 +1,97 @@
+"""The project's PostgreSQL scripts: setup is idempotent, a stopped cluster starts again, clear errors."""
+
+import os
+import shutil
+import socket
+import subprocess
+
+import pytest
+
+from conftest import PROJECT_ROOT, setup_databases
+
+
+def _script(name: str, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(['bash', str(PROJECT_ROOT / '.scripts' / name), *args], cwd=PROJECT_ROOT,
+                          env=dict(os.environ, **env), capture_output=True, text=True, timeout=120)
+
+
+def _catalog(dwh, mara_db_query) -> dict:
+    return {
+        'databases': dwh("SELECT datname FROM pg_database WHERE datname LIKE 'test_%%' ORDER BY 1"),
+        'extensions': dwh('SELECT extname FROM pg_extension ORDER BY 1'),
+        'mara_tables': mara_db_query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"),
+    }
+
+
+def test_mara_tables_exist(mara_db_query):
+    assert {'data_integration_run', 'data_integration_node_run', 'data_integration_node_output',
+            'data_integration_processed_file', 'data_integration_file_dependency', 'acl_user',
+            'acl_permission'} <= {name for (name,) in mara_db_query(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+
+
+def test_hll_extension_is_installed(dwh):
+    assert dwh("SELECT hll_cardinality(hll_add_agg(hll_hash_integer(n)))::INT FROM generate_series(1, 1000) n") \
+        == [(1000,)]
+
+
+def test_setup_twice_changes_nothing(databases, dwh, mara_db_query):
+    before = _catalog(dwh, mara_db_query)
+    result = setup_databases()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == f"==> Databases {os.environ['DWH_DB']} and {os.environ['MARA_DB']} exist"
+    assert _catalog(dwh, mara_db_query) == before
+
+
+def test_start_when_running_is_a_no_op():
+    result = _script('postgres.sh', 'start')
+    assert result.returncode == 0, result.stderr
+    assert 'PostgreSQL is already running' in result.stdout or 'Using the existing PostgreSQL server' in result.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def second_cluster(tmp_path_factory):
+    """Settings for a second, throw-away local cluster (the shared one is never stopped by tests)."""
+    directory = tmp_path_factory.mktemp('cluster', numbered=True)
+    os.chmod(directory, 0o755)
+    env = {'POSTGRES_LOCAL_DIR': str(directory / 'pg'), 'POSTGRES_PORT': str(_free_port()), 'POSTGRES_HOST': ''}
+    yield env
+    _script('postgres.sh', 'stop', **env)
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_a_stopped_cluster_is_started_again(second_cluster):
+    first = _script('postgres.sh', 'start', **second_cluster)
+    assert first.returncode == 0, first.stderr
+    assert 'Creating a PostgreSQL cluster' in first.stdout
+    assert _script('postgres.sh', 'stop', **second_cluster).stdout.strip() == '==> PostgreSQL stopped'
+    assert _script('postgres.sh', 'status', **second_cluster).returncode != 0
+    again = _script('postgres.sh', 'start', **second_cluster)
+    assert again.returncode == 0, again.stderr
+    assert 'Creating a PostgreSQL cluster' not in again.stdout
+    assert again.stdout.strip().startswith(f"==> Starting PostgreSQL on 127.0.0.1:{second_cluster['POSTGRES_PORT']}")
+    assert _script('postgres.sh', 'status', **second_cluster).returncode == 0
+
+
+def test_a_taken_port_gives_a_clear_error(second_cluster):
+    with socket.socket() as blocker:
+        blocker.bind(('127.0.0.1', 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        result = _script('postgres.sh', 'start', **dict(second_cluster, POSTGRES_PORT=str(port)))
+    assert result.returncode == 1
+    assert f'ERROR: port {port} is taken by another program' in result.stderr
+    assert 'set POSTGRES_PORT to a free port' in result.stderr
+
+
+def test_an_unreachable_external_server_gives_a_clear_error():
+    port = _free_port()
+    result = _script('setup-db.sh', POSTGRES_HOST='127.0.0.1', POSTGRES_PORT=str(port), PGCONNECT_TIMEOUT='2')
+    assert result.returncode == 1
+    assert f'ERROR: PostgreSQL does not answer at 127.0.0.1:{port}' in result.stderr

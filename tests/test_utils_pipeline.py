@@ -1,0 +1,126 @@
+"""The `utils` pipeline: helper functions in schema util and the time dimension."""
+
+import threading
+
+import psycopg2
+import pytest
+
+
+@pytest.fixture(scope='module')
+def utils_run(databases):
+    """Runs the utils pipeline once for this module, through the flask CLI."""
+    import os
+    import subprocess
+    result = subprocess.run(['.venv/bin/flask', '--app', 'app.app', 'mara-pipelines', 'run', '--path', 'utils'],
+                            capture_output=True, text=True, env=dict(os.environ))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_time_day_holds_exactly_the_configured_days(utils_run, dwh):
+    # conftest sets FIRST_DATE=2018-04-01 and LAST_DATE=2018-04-30
+    assert dwh('SELECT count(*), min(day_id), max(day_id), min(_date)::TEXT, max(_date)::TEXT FROM time.day') \
+        == [(30, 20180401, 20180430, '2018-04-01', '2018-04-30')]
+    assert dwh("SELECT count(*) FROM time.day WHERE to_char(_date, 'YYYYMMDD')::INT <> day_id") == [(0,)]
+
+
+def test_time_day_attributes_of_known_dates(utils_run, dwh):
+    columns = ('day_name, day_of_week, iso_year, iso_week, iso_year_and_week_name, month_name, '
+               'year_and_month_id, quarter, year_and_quarter_name, is_weekend, day_of_year')
+    rows = dwh(f'SELECT day_id, {columns} FROM time.day WHERE day_id IN (20180410, 20180401, 20180430) ORDER BY 1')
+    assert rows == [
+        (20180401, 'Sunday', 7, 2018, 13, '2018 - CW 13', 'April', 201804, 2, '2018 Q2', True, 91),
+        (20180410, 'Tuesday', 2, 2018, 15, '2018 - CW 15', 'April', 201804, 2, '2018 Q2', False, 100),
+        (20180430, 'Monday', 1, 2018, 18, '2018 - CW 18', 'April', 201804, 2, '2018 Q2', False, 120),
+    ]
+
+
+def test_iso_week_of_new_year_belongs_to_previous_year(databases, flask_cli, dwh):
+    result = flask_cli('mara-pipelines', 'run', '--path', 'utils', FIRST_DATE='2020-12-30', LAST_DATE='2021-01-04')
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert dwh('SELECT day_id, iso_year, iso_week, year FROM time.day ORDER BY day_id') == [
+        (20201230, 2020, 53, 2020), (20201231, 2020, 53, 2020), (20210101, 2020, 53, 2021),
+        (20210102, 2020, 53, 2021), (20210103, 2020, 53, 2021), (20210104, 2021, 1, 2021)]
+    # back to the session's days for the other tests
+    assert flask_cli('mara-pipelines', 'run', '--path', 'utils').returncode == 0
+
+
+def test_get_chunk_spreads_consecutive_days_evenly(utils_run, dwh):
+    assert dwh('SELECT util.get_chunk(day_id, 4) AS chunk, count(*) FROM time.day GROUP BY 1 ORDER BY 1') \
+        == [(0, 7), (1, 8), (2, 8), (3, 7)]  # 2018-04-01 is day 6665 after 2000-01-01: chunk 1
+    assert dwh('SELECT util.get_chunk(20180410, 2), util.get_chunk(20180411, 2)') == [(0, 1)]
+
+
+def test_add_index_and_add_fk_quote_identifiers(utils_run, dwh):
+    dwh('DROP SCHEMA IF EXISTS "Odd Schema" CASCADE; CREATE SCHEMA "Odd Schema"; '
+        'CREATE TABLE "Odd Schema"."Parent" ("Id" INT PRIMARY KEY); '
+        'CREATE TABLE "Odd Schema".child (parent_fk INT, "Day" INT)')
+    dwh("""SELECT util.add_index('Odd Schema', 'child', ARRAY['parent_fk', 'Day']),
+                  util.add_fk('Odd Schema', 'child', 'parent_fk', 'Odd Schema', 'Parent', 'Id')""")
+    assert dwh("SELECT indexdef FROM pg_indexes WHERE schemaname = 'Odd Schema' AND tablename = 'child'") == [
+        ('CREATE INDEX "child__parent_fk_Day_idx" ON "Odd Schema".child USING btree (parent_fk, "Day")',)]
+    assert dwh("""SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+                  WHERE conrelid = '"Odd Schema".child'::REGCLASS""") == [
+        ('child__parent_fk_fkey', 'FOREIGN KEY (parent_fk) REFERENCES "Odd Schema"."Parent"("Id")')]
+    dwh('DROP SCHEMA "Odd Schema" CASCADE')
+
+
+def test_replace_schema_refuses_a_missing_replacement(utils_run, dwh):
+    with pytest.raises(psycopg2.Error, match='schema no_such_schema_next does not exist'):
+        dwh("SELECT util.replace_schema('no_such_schema', 'no_such_schema_next')")
+
+
+def _connect():
+    import mara_db.dbs
+    db = mara_db.dbs.db('dwh')
+    return psycopg2.connect(host=db.host, port=db.port, user=db.user, password=db.password, dbname=db.database)
+
+
+def test_replace_schema_is_atomic_for_readers(utils_run, dwh):
+    dwh('DROP SCHEMA IF EXISTS swap_demo CASCADE; DROP SCHEMA IF EXISTS swap_demo_next CASCADE; '
+        'CREATE SCHEMA swap_demo; CREATE TABLE swap_demo.t AS SELECT 1 AS version; '
+        'CREATE SCHEMA swap_demo_next; CREATE TABLE swap_demo_next.t AS SELECT 2 AS version')
+    writer, reader = _connect(), _connect()
+    try:
+        with writer.cursor() as cursor:  # swap, not yet committed
+            cursor.execute("SELECT util.replace_schema('swap_demo', 'swap_demo_next')")
+
+        # Meanwhile a reader still sees the old schema in the catalog, and a query of its table
+        # waits for the swap instead of failing or seeing a half-done state.
+        with reader.cursor() as cursor:
+            cursor.execute("SELECT array_agg(nspname ORDER BY nspname) FROM pg_namespace WHERE nspname LIKE 'swap_demo%'")
+            assert cursor.fetchone() == (['swap_demo', 'swap_demo_next'],)
+        reader.commit()
+        results = []
+
+        def read():
+            with reader.cursor() as cursor:
+                cursor.execute('SELECT version FROM swap_demo.t')
+                results.append(cursor.fetchall())
+        thread = threading.Thread(target=read)
+        thread.start()
+        thread.join(timeout=1)
+        assert thread.is_alive() and results == []  # blocked behind the swap
+
+        writer.commit()
+        thread.join(timeout=10)
+        assert results == [[(2,)]]  # after the commit: the new schema, in one piece
+        assert dwh("SELECT count(*) FROM pg_namespace WHERE nspname = 'swap_demo_next'") == [(0,)]
+    finally:
+        writer.close()
+        reader.close()
+        dwh('DROP SCHEMA IF EXISTS swap_demo CASCADE')
+
+
+def test_replace_schema_rolled_back_leaves_the_old_schema(utils_run, dwh):
+    dwh('DROP SCHEMA IF EXISTS swap_demo CASCADE; DROP SCHEMA IF EXISTS swap_demo_next CASCADE; '
+        'CREATE SCHEMA swap_demo; CREATE TABLE swap_demo.t AS SELECT 1 AS version; '
+        'CREATE SCHEMA swap_demo_next; CREATE TABLE swap_demo_next.t AS SELECT 2 AS version')
+    writer = _connect()
+    with writer.cursor() as cursor:
+        cursor.execute("SELECT util.replace_schema('swap_demo', 'swap_demo_next')")
+    writer.rollback()
+    writer.close()
+    assert dwh('SELECT version FROM swap_demo.t') == [(1,)]
+    assert dwh('SELECT version FROM swap_demo_next.t') == [(2,)]
+    dwh('DROP SCHEMA swap_demo CASCADE; DROP SCHEMA swap_demo_next CASCADE')
