@@ -14,7 +14,7 @@ import tempfile
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.sample_data import generator
+from app.sample_data import generator  # noqa: E402 (needs the sys.path entry above)
 
 REPORT = ROOT / 'docs' / 'benchmarks' / 'sample_data.md'
 
@@ -44,8 +44,8 @@ def report(args, parallel, serial, load: tuple[float, ...]) -> str:
                          for result in summary.files)
     return f"""# Sample-data generator benchmark
 
-Measured by `.venv/bin/python .scripts/benchmark_sample_data.py --days {args.days} --pypi-rows {args.pypi_rows} \
---github-rows {args.github_rows}` on {datetime.date.today()}.
+Measured by `.venv/bin/python .scripts/benchmark_sample_data.py --days {args.days} \
+--pypi-rows {args.pypi_rows} --github-rows {args.github_rows}` on {datetime.date.today()}.
 
 | | |
 | --- | --- |

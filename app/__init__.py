@@ -19,14 +19,17 @@ load_dotenv(config.PROJECT_ROOT / '.env', override=False)
 def _ensure_local_setup() -> None:
     """Copies `local_setup.py.example` to the git-ignored `local_setup.py` on first run."""
     here = pathlib.Path(__file__).parent
-    local_setup = here / 'local_setup.py'
-    if not local_setup.exists():
-        shutil.copyfile(here / 'local_setup.py.example', local_setup)
-        print(f'Created {local_setup} from local_setup.py.example; adapt it to your machine.', file=sys.stderr)
+    target = here / 'local_setup.py'
+    if not target.exists():
+        shutil.copyfile(here / 'local_setup.py.example', target)
+        print(f'Created {target} from local_setup.py.example; adapt it to your machine.', file=sys.stderr)
 
 
 _ensure_local_setup()
 
-from app import local_setup  # noqa: E402,F401  (machine-specific defaults, read before any setting)
-from app import mara_fixes  # noqa: E402,F401
-from app import wiring  # noqa: E402,F401
+# machine-specific defaults first, then the bug workarounds, then mara's configuration
+from app import (
+    local_setup,  # noqa: F401
+    mara_fixes,  # noqa: F401
+    wiring,  # noqa: F401
+)

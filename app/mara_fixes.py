@@ -28,3 +28,152 @@ def _add_parallel_tasks(self, sub_pipeline: mara_pipelines.pipelines.Pipeline) -
 
 
 parallel_files._ParallelRead.add_parallel_tasks = _add_parallel_tasks
+
+
+# Bug 3 (mara-pipelines 3.5.0): Esc at a menu of `flask mara-pipelines run-interactively` makes `dialog`
+# return the code 'esc' with an empty tag. mara only checks for Cancel and then opens the child node ''
+# (KeyError: '', exit 1 with a traceback). While the command runs, its Dialog reports Esc as Cancel,
+# so Esc leaves the runner as Cancel does (exit 0).
+import functools
+
+import mara_pipelines.cli
+
+_original_run_interactively = mara_pipelines.cli.run_interactively.callback
+
+
+@functools.wraps(_original_run_interactively)
+def _run_interactively_esc_leaves(*args, **kwargs):
+    import dialog
+
+    class EscIsCancelDialog(dialog.Dialog):
+        def menu(self, *menu_args, **menu_kwargs):
+            code, tag = super().menu(*menu_args, **menu_kwargs)
+            return (self.CANCEL if code == self.ESC else code), tag
+
+    original_dialog, dialog.Dialog = dialog.Dialog, EscIsCancelDialog  # mara imports it inside the command
+    try:
+        return _original_run_interactively(*args, **kwargs)
+    finally:
+        dialog.Dialog = original_dialog
+
+
+mara_pipelines.cli.run_interactively.callback = _run_interactively_esc_leaves
+
+
+# Gap 4 (mara-pipelines 3.5.0): nothing stops a second run while one is running, so two runs (web UI
+# and cron, or two browser tabs) would rebuild the same schemas at the same time. Every run, whether
+# from the web UI, the CLI or the interactive runner, goes through `execution.run_pipeline`; it now
+# first takes a PostgreSQL advisory lock in the mara database and holds it for as long as the run
+# lasts. The lock works across gunicorn workers and machines, and the server releases it when the
+# holding process dies, so a crash never leaves a stale lock behind. A refused run emits one error
+# message and a failed RunFinished (the CLI exits non-zero, the web UI shows the message in red) and
+# is not recorded as a run.
+# Gap 5 (mara-pipelines 3.5.0): a failed run only prints 'failed' next to the node somewhere in a long
+# output; the CLI then exits 255 without saying what failed. A failed run now ends with one line that
+# names the failed nodes.
+# When the browser leaves a run page before the end, mara closes the run as failed in its run log but
+# leaves the run's processes behind, whose output nobody reads any more: those are stopped, so that
+# what the run log says is true and the lock can be released.
+import datetime
+import multiprocessing
+
+import mara_db.dbs
+import mara_pipelines.execution
+import psutil
+from mara_pipelines.logging import logger, pipeline_events
+
+RUN_LOCK_ID = 73_700_001  # key of the advisory lock; advisory locks are per database, hence per mara db
+
+_original_execution_run_pipeline = mara_pipelines.execution.run_pipeline
+
+
+def _take_run_lock():
+    """A connection that holds the run lock, or None when another process holds it."""
+    connection = mara_db.dbs.connect('mara')
+    connection.autocommit = True  # a session-level lock, without a transaction left open during the run
+    with connection.cursor() as cursor:
+        cursor.execute("SET application_name = 'mara pipeline run lock'")
+        cursor.execute('SELECT pg_try_advisory_lock(%s)', (RUN_LOCK_ID,))
+        if cursor.fetchone()[0]:
+            return connection
+    connection.close()
+    return None
+
+
+def _running_run_description() -> str:
+    """Which run holds the lock, as far as mara's run log knows."""
+    with mara_db.dbs.cursor_context('mara') as cursor:
+        cursor.execute('SELECT run_id, node_path, start_time FROM data_integration_run '
+                       'WHERE end_time IS NULL ORDER BY run_id DESC LIMIT 1')
+        row = cursor.fetchone()
+    if not row:
+        return 'another run is in progress'
+    run_id, node_path, start_time = row
+    name = f"pipeline '{' / '.join(node_path)}'" if node_path else 'the root pipeline'
+    return f'another run is in progress: run {run_id} of {name}, started {start_time:%Y-%m-%d %H:%M:%S %Z}'
+
+
+def _refused_run(pipeline, interactively_started: bool):
+    message = f'Not started, because {_running_run_description()}. Try again when it has finished.'
+    yield pipeline_events.Output(node_path=pipeline.path(), message=message,
+                                 format=logger.Format.STANDARD, is_error=True)
+    yield pipeline_events.RunFinished(node_path=pipeline.path(), end_time=datetime.datetime.now(datetime.UTC),
+                                      succeeded=False, interactively_started=interactively_started)
+
+
+def failure_summary(failed_paths: list) -> str:
+    """'Run failed: a / b, c' naming the innermost failed nodes (not the pipelines around them)."""
+    innermost = [path for path in failed_paths
+                 if not any(other[:len(path)] == path and other != path for other in failed_paths)]
+    if not innermost:
+        return 'Run failed (see the output above).'
+    return 'Run failed. Failed nodes: ' + ', '.join(' / '.join(path) for path in innermost)
+
+
+def _naming_failed_nodes(pipeline, events):
+    """Passes the events on; before a failed RunFinished, emits the summary line."""
+    failed_paths = []
+    for event in events:
+        if isinstance(event, pipeline_events.NodeFinished) and not event.succeeded:
+            failed_paths.append(list(event.node_path))
+        elif isinstance(event, pipeline_events.RunFinished) and not event.succeeded:
+            yield pipeline_events.Output(node_path=pipeline.path(), message=failure_summary(failed_paths),
+                                         format=logger.Format.STANDARD, is_error=True)
+        yield event
+
+
+def _stop_processes_started_since(known_pids: set) -> None:
+    """Stops the run's executor process (a child of this process) and every task process below it."""
+    for child in multiprocessing.active_children():
+        if child.pid in known_pids or not child.name.startswith('pipeline-'):
+            continue
+        try:
+            processes = psutil.Process(child.pid).children(recursive=True) + [psutil.Process(child.pid)]
+        except psutil.NoSuchProcess:
+            continue
+        for process in processes:
+            try:
+                process.terminate()
+            except psutil.NoSuchProcess:
+                pass
+        for process in psutil.wait_procs(processes, timeout=5)[1]:
+            process.kill()
+
+
+def _run_pipeline_one_at_a_time(pipeline, nodes=None, with_upstreams=False, interactively_started=False):
+    lock = _take_run_lock()
+    if lock is None:
+        yield from _refused_run(pipeline, interactively_started)
+        return
+    known_pids = {child.pid for child in multiprocessing.active_children()}
+    try:
+        yield from _naming_failed_nodes(pipeline, _original_execution_run_pipeline(
+            pipeline, nodes, with_upstreams, interactively_started=interactively_started))
+    except GeneratorExit:  # the browser left the run page: mara has closed the run as failed
+        _stop_processes_started_since(known_pids)
+        raise
+    finally:
+        lock.close()  # releases the lock
+
+
+mara_pipelines.execution.run_pipeline = _run_pipeline_one_at_a_time

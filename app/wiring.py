@@ -7,6 +7,7 @@ passed through lambdas: the functions in app/config.py keep their own documentat
 import copy
 import sys
 
+import flask
 import mara_acl.config
 import mara_app.app
 import mara_app.config
@@ -14,7 +15,6 @@ import mara_app.layout
 import mara_db.config
 import mara_db.dbs
 import mara_pipelines.config
-import flask
 from mara_app.monkey_patch import patch, wrap
 from mara_page import acl, navigation
 

@@ -124,11 +124,13 @@ class FakeBigQuery:
     dry_run_bytes_processed: a different estimate for dry runs (BigQuery's is an upper bound).
     announced_total_rows: per (data set, day), a wrong `totalRows` to announce (None: leave it out).
     polls_until_done: how often a job is polled as RUNNING before it is DONE.
+    cache_pages: encode each page of rows once (for benchmarks; don't change `results` afterwards).
     """
 
     def __init__(self, results: dict | None = None, *, missing=(), bytes_processed: int | dict = 12_345,
-                 dry_run_bytes_processed: int | dict | None = None, announced_total_rows: dict | None = None, default_page_size: int = 100_000,
-                 polls_until_done: int = 1, hang_seconds: float = 60.0, gzip_responses: bool = True):
+                 dry_run_bytes_processed: int | dict | None = None, announced_total_rows: dict | None = None,
+                 default_page_size: int = 100_000, polls_until_done: int = 1, hang_seconds: float = 60.0,
+                 gzip_responses: bool = True, cache_pages: bool = False):
         self.results = results or {}
         self.missing = set(missing)
         self.bytes_processed = bytes_processed
@@ -138,6 +140,8 @@ class FakeBigQuery:
         self.polls_until_done = polls_until_done
         self.hang_seconds = hang_seconds
         self.gzip_responses = gzip_responses
+        self.cache_pages = cache_pages
+        self._page_cache: dict[tuple, _EncodedJson] = {}
         self.faults: list[Fault] = []
         self.requests: list[Request] = []
         self._jobs: dict[str, _Job] = {}
@@ -302,6 +306,12 @@ class FakeBigQuery:
         with self._lock:
             job.polls_until_done = max(0, job.polls_until_done - 1)
 
+    def _encoded_rows(self, job: _Job, page: list[tuple], offset: int) -> '_EncodedJson':
+        key = (job.data_set, job.day, offset, len(page))
+        if key not in self._page_cache:
+            self._page_cache[key] = _EncodedJson(json.dumps(_rows_json(page), separators=(',', ':')))
+        return self._page_cache[key]
+
     @staticmethod
     def _reference(job: _Job) -> dict:
         return {'projectId': job.project, 'jobId': job.job_id, 'location': 'US'}
@@ -336,14 +346,30 @@ class FakeBigQuery:
         if announced is not None:
             response['totalRows'] = str(announced)
         if page:
-            response['rows'] = [{'f': [{'v': None if value is None else str(value)} for value in row]}
-                                for row in page]
+            response['rows'] = self._encoded_rows(job, page, offset) if self.cache_pages else _rows_json(page)
         if size and offset + size < len(rows):
             response['pageToken'] = f'offset-{offset + size}'
         if 'fields' in params:  # a partial response, as BigQuery gives it
             wanted = params['fields'].split(',')
             response = {key: value for key, value in response.items() if key in wanted}
         return response
+
+
+def _rows_json(rows: list[tuple]) -> list[dict]:
+    """Rows as the REST API sends them: every value a string, NULL as null."""
+    return [{'f': [{'v': None if value is None else str(value)} for value in row]} for row in rows]
+
+
+class _EncodedJson(str):
+    """JSON text that goes into a response as it is."""
+
+
+def _encode(body: dict) -> bytes:
+    encoded = {key: value for key, value in body.items() if isinstance(value, _EncodedJson)}
+    text = json.dumps({key: value for key, value in body.items() if key not in encoded}, separators=(',', ':'))
+    for key, value in encoded.items():
+        text = f'{text[:-1]}{"," if len(text) > 2 else ""}{json.dumps(key)}:{value}}}'
+    return text.encode()
 
 
 def _per_day(value: int | dict, data_set: str, day: datetime.date) -> int:
@@ -445,7 +471,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             raise ValueError(f'unknown fault action {action!r}')
 
     def _send_json(self, code: int, body: dict):
-        payload = json.dumps(body, separators=(',', ':')).encode()
+        payload = _encode(body)
         zipped = self.server.fake.gzip_responses and 'gzip' in self.headers.get('Accept-Encoding', '')
         if zipped and len(payload) > 1024:
             payload = gzip.compress(payload, compresslevel=1)

@@ -51,7 +51,8 @@ def test_start_page_redirects_to_pipelines(client):
 
 def test_navigation_bar(client):
     html = _get(client, '/mara-app/navigation-bar')
-    top_level = re.findall(r'<div class="mara-nav-entry level-1".*?<div class="mara-nav-entry-text">([^<]+)</div>', html)
+    entry_text = r'<div class="mara-nav-entry level-1".*?<div class="mara-nav-entry-text">([^<]+)</div>'
+    top_level = re.findall(entry_text, html)
     assert top_level == ['Pipelines', 'DB Schema', 'Configuration', 'ACL']
 
 

@@ -135,15 +135,18 @@ def test_exact_sql_and_parameters_for_each_day(fake):
 
 def test_the_queries_scan_one_day_and_produce_the_file_columns():
     pypi_sql, github_sql = PYPI.sql(DAY_2), GITHUB.sql(DAY_2)
-    assert 'WHERE timestamp >= TIMESTAMP(@day)\n  AND timestamp < TIMESTAMP(DATE_ADD(@day, INTERVAL 1 DAY))' in pypi_sql
-    assert "details.installer.name != 'bandersnatch'" in pypi_sql
-    assert "REGEXP_EXTRACT(details.python, r'^\\d+\\.\\d+') AS python_version" in pypi_sql
+    day_id = "  CAST(FORMAT_DATE('%Y%m%d', @day) AS INT64) AS day_id,\n"
+    assert (day_id + "  file.project AS project,\n  file.version AS project_version,\n"
+            "  REGEXP_EXTRACT(details.python, r'^\\d+\\.\\d+') AS python_version,\n"
+            "  details.installer.name AS installer,\n  COUNT(*) AS number_of_downloads\n"
+            "FROM `bigquery-public-data.pypi.file_downloads`\n"
+            "WHERE timestamp >= TIMESTAMP(@day)\n"
+            "  AND timestamp < TIMESTAMP(DATE_ADD(@day, INTERVAL 1 DAY))\n") in pypi_sql
+    assert "AND (details.installer.name IS NULL OR details.installer.name != 'bandersnatch')" in pypi_sql
+    assert (day_id + "  user_name AS `user`,\n  repository_name AS repository,\n  number_of_forks,\n"
+            "  number_of_commits,\n  number_of_closed_pull_requests\nFROM activity\n") in github_sql
     assert 'FROM `githubarchive.day.20240102`' in github_sql
     assert '{yyyymmdd}' not in github_sql
-    for sql, columns in ((pypi_sql, PYPI.columns), (github_sql, GITHUB.columns)):
-        assert "CAST(FORMAT_DATE('%Y%m%d', @day) AS INT64) AS day_id" in sql
-        for column in columns[1:]:
-            assert f'AS {column}' in sql or f'AS `{column}`' in sql or f'  {column},' in sql or f'  {column}\n' in sql
 
 
 @pytest.mark.parametrize('day', ['20240102', '2024-01-02`; DROP TABLE x; --', datetime.datetime(2024, 1, 2)])

@@ -7,12 +7,12 @@ import gzip
 import pathlib
 
 import pytest
-
-import app  # noqa: F401  (applies the fixes)
 from mara_pipelines import pipelines
 from mara_pipelines.commands.bash import RunBash
 from mara_pipelines.commands.files import Compression
 from mara_pipelines.parallel_tasks import files as parallel_files
+
+import app  # noqa: F401  (applies the fixes)
 
 
 def test_task_from_a_list_accepts_more_commands():

@@ -1,4 +1,5 @@
-"""Tests of the sample-data generator (app/sample_data): layout, format, determinism, README facts, realism."""
+"""Tests of the sample-data generator (app/sample_data): layout, format, determinism, README facts,
+realism."""
 
 import collections
 import datetime
@@ -59,7 +60,8 @@ def test_layout_is_one_file_per_day_and_source(data_dir):
                      '2018/04/11/github/repo-activity-v1.csv.gz', '2018/04/11/pypi/downloads-v1.csv.gz']
 
 
-@pytest.mark.parametrize('kind, header, rows', [('pypi', PYPI_HEADER, PYPI_ROWS), ('github', GITHUB_HEADER, GITHUB_ROWS)])
+@pytest.mark.parametrize('kind, header, rows',
+                         [('pypi', PYPI_HEADER, PYPI_ROWS), ('github', GITHUB_HEADER, GITHUB_ROWS)])
 def test_headers_and_exact_row_counts(data_dir, kind, header, rows):
     for day in all_days():
         file_header, file_rows = read(path_of(data_dir, day, kind))
@@ -195,20 +197,22 @@ def test_release_histories_are_realistic():
     flask = cat.projects[cat.index['flask']]
     assert flask.versions[-1] == '0.12.2' and '0.5.1' in flask.versions
     assert all(VERSION.match(version) for project in cat.projects for version in project.versions)
-    assert len(cat.projects[0].versions) >= 100 > len(cat.projects[-1].versions)
+    assert max(len(project.versions) for project in cat.projects[:10]) >= 100
+    assert len(cat.projects[-1].versions) < 20
     assert cat.projects[0].version_probabilities[-1] > cat.projects[0].version_probabilities[0]
     assert any(re.search(r'(a|b|rc)[0-9]$', version) for project in cat.projects for version in project.versions)
 
 
 def test_downloads_are_heavy_tailed(data_dir):
+    rows = day_rows(data_dir, datetime.date(2018, 4, 11), 'pypi')
     downloads = collections.Counter()
-    for row in day_rows(data_dir, datetime.date(2018, 4, 11), 'pypi'):
+    for row in rows:
         downloads[row[1]] += int(row[5])
     top = sorted(downloads.values(), reverse=True)
     assert len(top) > 1000
     assert sum(top[:len(top) // 100]) / sum(top) > 0.4  # Zipf over 3000 projects: about 0.46
-    rows_per_project = collections.Counter(row[1] for row in day_rows(data_dir, datetime.date(2018, 4, 11), 'pypi'))
-    assert rows_per_project.most_common(1)[0][1] > 50 * sorted(rows_per_project.values())[len(rows_per_project) // 2]
+    rows_per_project = sorted(collections.Counter(row[1] for row in rows).values())
+    assert rows_per_project[-1] > 50 * rows_per_project[len(rows_per_project) // 2]
 
 
 def test_installer_and_python_proportions(data_dir):
@@ -264,8 +268,11 @@ def test_cli_generates_and_prints_a_line_per_file(tmp_path):
 
 def test_cli_defaults_and_benchmark_volume(monkeypatch, tmp_path):
     calls = []
-    monkeypatch.setattr(generator, 'generate', lambda *args, **kwargs: calls.append(args) or
-                        generator.GenerationSummary((), 0.0))
+    def fake_generate(*args, **kwargs):
+        calls.append(args)
+        return generator.GenerationSummary((), 0.0)
+
+    monkeypatch.setattr(generator, 'generate', fake_generate)
     monkeypatch.setenv('DATA_DIR', str(tmp_path))
     command = CLICK_COMMANDS['sample-data']
     assert CliRunner().invoke(command, ['generate']).exit_code == 0

@@ -6,7 +6,6 @@ import socket
 import subprocess
 
 import pytest
-
 from conftest import PROJECT_ROOT, setup_databases
 
 

@@ -88,7 +88,8 @@ def test_replace_schema_is_atomic_for_readers(utils_run, dwh):
         # Meanwhile a reader still sees the old schema in the catalog, and a query of its table
         # waits for the swap instead of failing or seeing a half-done state.
         with reader.cursor() as cursor:
-            cursor.execute("SELECT array_agg(nspname ORDER BY nspname) FROM pg_namespace WHERE nspname LIKE 'swap_demo%'")
+            cursor.execute("SELECT array_agg(nspname ORDER BY nspname) FROM pg_namespace "
+                           "WHERE nspname LIKE 'swap_demo%'")
             assert cursor.fetchone() == (['swap_demo', 'swap_demo_next'],)
         reader.commit()
         results = []

@@ -97,8 +97,8 @@ def _check_date_range(first_date: datetime.date, last_date: datetime.date):
     # A file is never downloaded again, so a day that isn't over must not be written.
     today = datetime.datetime.now(datetime.UTC).date()
     if last_date >= today:
-        raise DownloaderError(f'Last date {last_date} is not over yet (UTC); choose {today - datetime.timedelta(days=1)}'
-                              ' or earlier')
+        yesterday = today - datetime.timedelta(days=1)
+        raise DownloaderError(f'Last date {last_date} is not over yet (UTC); choose {yesterday} or earlier')
 
 
 def _days_and_data_sets(first_date: datetime.date, last_date: datetime.date, data_sets: list[DataSet]):

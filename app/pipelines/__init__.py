@@ -12,7 +12,7 @@ PIPELINES = [
 ]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def root_pipeline() -> Pipeline:
     """Builds the root pipeline from the pipeline packages listed in PIPELINES."""
     from app import config

@@ -73,9 +73,10 @@ def owner_of(name: str, rng: random.Random, users: tuple[str, ...]) -> str:
     if name in KNOWN_OWNERS:
         return KNOWN_OWNERS[name]
     r = rng.random()
+    # GitHub user and organization names have at most 39 characters.
     if r < 0.35 and len(name) <= 39:
         return name
-    if r < 0.55 and len(name) <= 35:
+    if r < 0.55 and len(name) <= 31:
         return rng.choice((f'{name}-dev', f'py{name}', f'{name}-org', f'{name}-project'))
     return rng.choice(users)
 

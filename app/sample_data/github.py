@@ -28,7 +28,8 @@ def own_metrics(rng: random.Random, rank: int) -> tuple[int, int, int]:
     popularity = 55 * rank ** -0.5  # 55 for the top project, 1 for rank 3000
     forks = heavy(rng, 1.6, 1 + popularity / 3) if rng.random() < min(0.95, 0.15 + 0.05 * popularity) else 0
     commits = heavy(rng, 1.3, 1 + popularity / 5, 5000) if rng.random() < 0.6 else 0
-    closed = heavy(rng, 1.5, 1 + popularity / 8, 2000) if rng.random() < min(0.9, 0.1 + 0.04 * popularity) else 0
+    closed_share = min(0.9, 0.1 + 0.04 * popularity)
+    closed = heavy(rng, 1.5, 1 + popularity / 8, 2000) if rng.random() < closed_share else 0
     return forks, commits or (0 if forks or closed else 1), closed
 
 
@@ -102,7 +103,8 @@ class Day:
     def add_forks(self, count: int) -> None:
         rng, cat, target = self.rng, self.cat, len(self.rows) + count
         while len(self.rows) < target:
-            for p in rng.choices(range(len(cat.projects)), cum_weights=cat.fork_cum_weights, k=target - len(self.rows)):
+            missing = target - len(self.rows)
+            for p in rng.choices(range(len(cat.projects)), cum_weights=cat.fork_cum_weights, k=missing):
                 user = rng.choice(cat.active_users) if rng.random() < 0.6 else names.user_name(rng)
                 project = cat.projects[p]
                 if p != self.skip and user != project.owner and (user, project.name) not in self.rows:
@@ -132,7 +134,8 @@ class Day:
         self.add_own_repositories(round(generic * OWN_REPOSITORY_SHARE))
         self.add_forks(round(generic * FORK_SHARE))
         self.add_unrelated(generic - len(self.rows))
-        lines = [line(self.day_id, user, repository, metrics) for (user, repository), metrics in self.rows.items()]
+        lines = [line(self.day_id, user, repository, metrics)
+                 for (user, repository), metrics in self.rows.items()]
         self.rng.shuffle(lines)  # GitHub activity of all kinds comes mixed, as from BigQuery
         position = self.rng.randrange(len(lines) + 1)
         return lines[:position] + block + lines[position:]

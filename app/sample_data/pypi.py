@@ -77,7 +77,8 @@ def row_weight(rng: random.Random, cat: Catalog, key: tuple) -> float:
             * rng.lognormvariate(0, 0.9))
 
 
-def numbers_of_downloads(rng: random.Random, cat: Catalog, keys: list[tuple], totals: dict[int, float]) -> list[int]:
+def numbers_of_downloads(rng: random.Random, cat: Catalog, keys: list[tuple],
+                         totals: dict[int, float]) -> list[int]:
     """Each project's downloads of the day (`totals`, by project index) spread over its rows, so that a
     project's sum does not depend on how many rows are asked for."""
     weights = [row_weight(rng, cat, key) for key in keys]
