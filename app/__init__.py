@@ -1,10 +1,8 @@
-"""Wires the mara packages to the project: the one place where mara's configuration is patched.
-
-Every mara package reads its settings from functions in its `config` module. Here each of them
-is replaced by the project's own setting from `app/config.py`, so that a reader finds all wiring
-in one file. Workarounds for mara bugs live separately, in `app/mara_fixes.py`.
+"""Wires the mara packages to the project, in this order: settings from `.env` and `local_setup.py`,
+then the workarounds for mara bugs (`mara_fixes.py`), then mara's configuration (`wiring.py`).
 """
 
+import importlib
 import pathlib
 import shutil
 import sys
@@ -16,20 +14,20 @@ from app import config
 load_dotenv(config.PROJECT_ROOT / '.env', override=False)
 
 
-def _ensure_local_setup() -> None:
-    """Copies `local_setup.py.example` to the git-ignored `local_setup.py` on first run."""
+def _load_local_setup() -> None:
+    """Imports the git-ignored `local_setup.py`, created from `local_setup.py.example` on first run."""
     here = pathlib.Path(__file__).parent
     target = here / 'local_setup.py'
     if not target.exists():
-        shutil.copyfile(here / 'local_setup.py.example', target)
+        try:
+            shutil.copyfile(here / 'local_setup.py.example', target)
+        except OSError as error:  # e.g. a read-only code directory in a production image
+            print(f'Not creating {target} ({error.strerror}): using environment settings only.', file=sys.stderr)
+            return
         print(f'Created {target} from local_setup.py.example; adapt it to your machine.', file=sys.stderr)
+    importlib.import_module('app.local_setup')
 
 
-_ensure_local_setup()
+_load_local_setup()
 
-# machine-specific defaults first, then the bug workarounds, then mara's configuration
-from app import (
-    local_setup,  # noqa: F401
-    mara_fixes,  # noqa: F401
-    wiring,  # noqa: F401
-)
+from app import mara_fixes, wiring  # noqa: F401  (after the settings above are in place)
