@@ -34,9 +34,9 @@ parallel_files._ParallelRead.add_parallel_tasks = _add_parallel_tasks
 # return the code 'esc' with an empty tag. mara only checks for Cancel and then opens the child node ''
 # (KeyError: '', exit 1 with a traceback). While the command runs, its Dialog reports Esc as Cancel,
 # so Esc leaves the runner as Cancel does (exit 0).
-import functools
+import functools  # noqa: E402 (each fix imports what it needs)
 
-import mara_pipelines.cli
+import mara_pipelines.cli  # noqa: E402 (each fix imports what it needs)
 
 _original_run_interactively = mara_pipelines.cli.run_interactively.callback
 
@@ -74,13 +74,14 @@ mara_pipelines.cli.run_interactively.callback = _run_interactively_esc_leaves
 # When the browser leaves a run page before the end, mara closes the run as failed in its run log but
 # leaves the run's processes behind, whose output nobody reads any more: those are stopped, so that
 # what the run log says is true and the lock can be released.
-import datetime
-import multiprocessing
+import contextlib  # noqa: E402 (each fix imports what it needs)
+import datetime  # noqa: E402 (each fix imports what it needs)
+import multiprocessing  # noqa: E402 (each fix imports what it needs)
 
-import mara_db.dbs
-import mara_pipelines.execution
-import psutil
-from mara_pipelines.logging import logger, pipeline_events
+import mara_db.dbs  # noqa: E402 (each fix imports what it needs)
+import mara_pipelines.execution  # noqa: E402 (each fix imports what it needs)
+import psutil  # noqa: E402 (each fix imports what it needs)
+from mara_pipelines.logging import logger, pipeline_events  # noqa: E402 (each fix imports what it needs)
 
 RUN_LOCK_ID = 73_700_001  # key of the advisory lock; advisory locks are per database, hence per mara db
 
@@ -144,20 +145,24 @@ def _naming_failed_nodes(pipeline, events):
 
 def _stop_processes_started_since(known_pids: set) -> None:
     """Stops the run's executor process (a child of this process) and every task process below it."""
-    for child in multiprocessing.active_children():
-        if child.pid in known_pids or not child.name.startswith('pipeline-'):
+    for executor in multiprocessing.active_children():
+        if executor.pid in known_pids or not executor.name.startswith('pipeline-'):
             continue
         try:
-            processes = psutil.Process(child.pid).children(recursive=True) + [psutil.Process(child.pid)]
+            tasks = psutil.Process(executor.pid).children(recursive=True)
         except psutil.NoSuchProcess:
-            continue
-        for process in processes:
-            try:
-                process.terminate()
-            except psutil.NoSuchProcess:
-                pass
-        for process in psutil.wait_procs(processes, timeout=5)[1]:
-            process.kill()
+            tasks = []
+        executor.terminate()  # through multiprocessing, which has to reap its own child
+        for task in tasks:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                task.terminate()
+        executor.join(timeout=5)
+        if executor.is_alive():
+            executor.kill()
+            executor.join()
+        for task in psutil.wait_procs(tasks, timeout=5)[1]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                task.kill()
 
 
 def _run_pipeline_one_at_a_time(pipeline, nodes=None, with_upstreams=False, interactively_started=False):
@@ -177,3 +182,40 @@ def _run_pipeline_one_at_a_time(pipeline, nodes=None, with_upstreams=False, inte
 
 
 mara_pipelines.execution.run_pipeline = _run_pipeline_one_at_a_time
+
+
+# Bug 6 (mara-app 2.5.0): the pages load Bootstrap 4.6.1's `bootstrap.min.js`, which is the build
+# without Popper, but the tooltips that mara.js and the timeline chart switch on need Popper. Every
+# page throws "Bootstrap's tooltips require Popper" once the navigation bar has loaded, which also
+# stops mara.js before it highlights the current navigation entry, and the timeline chart stops
+# redrawing. Popper 1.16.1 (MIT, npm `popper.js`, in app/ui/static/vendor) is loaded before Bootstrap.
+import flask  # noqa: E402 (each fix imports what it needs)
+import mara_app.layout  # noqa: E402 (each fix imports what it needs)
+
+_original_js_files = mara_app.layout.js_files
+
+
+def _js_files_with_popper(response) -> list:
+    files = _original_js_files(response)
+    bootstrap = flask.url_for('mara_app.static', filename='bootstrap/bootstrap.min.js')
+    position = files.index(bootstrap) if bootstrap in files else 0
+    popper = flask.url_for('app_ui.static', filename='vendor/popper-1.16.1.min.js')
+    return files[:position] + [popper] + files[position:]
+
+
+mara_app.layout.js_files = _js_files_with_popper
+
+
+# Bug 7 (mara-pipelines 3.5.0): the run page hides "Run again" during a run with the style
+# `span.action-buttons > *`, but mara-app renders the header buttons in a div: the button shows during
+# the run, and clicking it reloads the page, which ends the run in progress. app/ui/static/mara-fixes.js
+# hides the header buttons while a run's event stream is open. Every page loads it (it checks itself
+# whether a run stream opens); it only has to run before the run page opens its stream on DOMContentLoaded.
+_js_files_before_bug_7 = mara_app.layout.js_files
+
+
+def _js_files_with_browser_fixes(response) -> list:
+    return _js_files_before_bug_7(response) + [flask.url_for('app_ui.static', filename='mara-fixes.js')]
+
+
+mara_app.layout.js_files = _js_files_with_browser_fixes

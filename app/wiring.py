@@ -90,3 +90,19 @@ patch(mara_acl.config.require_email_http_header)(lambda: config.require_email_ht
 def css_files(original, response) -> list:
     """mara's styles, then the project's own."""
     return original(response) + [flask.url_for('app_ui.static', filename='app.css')]
+
+
+# Wrapped by hand rather than with @wrap: mara_fixes already replaced js_files by a function of its own module,
+# and @wrap patches the module that the function to wrap names as its own (here app.mara_fixes).
+_original_js_files = mara_app.layout.js_files
+
+
+def js_files(response) -> list:
+    """Google's chart loader (needs internet) replaced by Chart.js and a shim of the Google Charts API it serves."""
+    charts = [flask.url_for('app_ui.static', filename='charts/chart.umd.min.js'),
+              flask.url_for('app_ui.static', filename='charts/google-charts-shim.js')]
+    return [file for url in _original_js_files(response)
+            for file in (charts if url == 'https://www.gstatic.com/charts/loader.js' else [url])]
+
+
+mara_app.layout.js_files = js_files

@@ -9,6 +9,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
+from app import config
 from app.bigquery_downloader import downloader
 from app.bigquery_downloader.cli import CLICK_COMMANDS
 from app.bigquery_downloader.client import DownloaderError
@@ -48,7 +49,7 @@ def pypi_csv(rows: list[tuple]) -> str:
 
 
 def path_of(data_set, day: datetime.date) -> pathlib.Path:
-    return downloader.config.data_dir() / f'{day:%Y/%m/%d}' / data_set.file_name
+    return config.data_dir() / f'{day:%Y/%m/%d}' / data_set.file_name
 
 
 def read(data_set, day: datetime.date) -> str:
@@ -80,11 +81,11 @@ def test_pages_and_nulls_are_written_exactly(fake):
     assert read(GITHUB, DAY_1) == GITHUB_HEADER + ('20240101\tpallets\tflask\t10\t6\t3\n'
                                                    '20240101\tliks79\tflask\t1\t\t\n'
                                                    '20240101\tdavidism\tflask\t\t49\t\n')
-    pages = [r.params.get('pageToken') for r in fake.calls('jobs.getQueryResults') if r.params.get('maxResults') != '0']
+    pages = [r.params.get('pageToken') for r in fake.calls('jobs.getQueryResults')]
     assert pages == [None, 'offset-10', 'offset-20', None]  # pypi: 3 pages of 10, github: 1
     assert {r.params['maxResults'] for r in fake.calls('jobs.getQueryResults')} == {'10'}
     assert (summary.downloaded, summary.rows, summary.already_there) == (2, 28, 0)
-    assert files_under(downloader.config.data_dir()) == ['2024/01/01/github/repo-activity-v1.csv.gz',
+    assert files_under(config.data_dir()) == ['2024/01/01/github/repo-activity-v1.csv.gz',
                                                         '2024/01/01/pypi/downloads-v1.csv.gz']
 
 
@@ -182,7 +183,7 @@ def test_nothing_to_do_needs_neither_requests_nor_credentials(fake, monkeypatch)
 
 def test_a_single_data_set_and_a_date_range(fake):
     download(data_sets=['github'], first_date=DAY_2, last_date=DAY_3)
-    assert files_under(downloader.config.data_dir()) == ['2024/01/02/github/repo-activity-v1.csv.gz',
+    assert files_under(config.data_dir()) == ['2024/01/02/github/repo-activity-v1.csv.gz',
                                                         '2024/01/03/github/repo-activity-v1.csv.gz']
 
 
@@ -218,7 +219,7 @@ def test_a_missing_github_day_is_an_error(fake):
         download(data_sets=['github'])
     assert str(error.value) == ('github 2024-01-02: no BigQuery table for this day: '
                                 'Not found: Table githubarchive:day.20240102 was not found in location US')
-    assert files_under(downloader.config.data_dir()) == ['2024/01/01/github/repo-activity-v1.csv.gz']
+    assert files_under(config.data_dir()) == ['2024/01/01/github/repo-activity-v1.csv.gz']
 
 
 # ---------------------------------------------------------------- failures
@@ -251,7 +252,18 @@ def test_a_dead_endpoint_fails_clearly_within_bounded_time(fake, monkeypatch, fa
     assert time.monotonic() - start < 15
     assert str(error.value).startswith('pypi 2024-01-01: no successful answer from BigQuery at http://127.0.0.1:')
     assert 'within the retry bound of 2 s (BIGQUERY_TIMEOUT_SECONDS); last error: ' in str(error.value)
-    assert files_under(downloader.config.data_dir()) == []
+    assert files_under(config.data_dir()) == []
+
+
+def test_a_query_that_never_finishes_fails_within_bounded_time(fake, monkeypatch):
+    monkeypatch.setenv('BIGQUERY_TIMEOUT_SECONDS', '2')
+    fake.polls_until_done = 10 ** 9
+
+    start = time.monotonic()
+    with pytest.raises(DownloaderError, match='^pypi 2024-01-01: the query did not finish within 2 s '):
+        download(data_sets=['pypi'], first_date=DAY_1, last_date=DAY_1)
+    assert time.monotonic() - start < 15
+    assert files_under(config.data_dir()) == []
 
 
 @pytest.mark.parametrize('failure', ['dropped connection', 'hang', 'fewer rows', 'no totalRows', 'job failed'])
@@ -273,7 +285,7 @@ def test_an_interrupted_download_leaves_no_file(fake, monkeypatch, capsys, failu
     with pytest.raises(DownloaderError) as error:
         download(data_sets=['pypi'], first_date=DAY_1, last_date=DAY_1)
 
-    assert files_under(downloader.config.data_dir()) == []  # neither the file nor a temporary one
+    assert files_under(config.data_dir()) == []  # neither the file nor a temporary one
     assert capsys.readouterr().out.splitlines()[-1].endswith(' to scan ... failed')
     if failure == 'fewer rows':
         assert str(error.value) == ('pypi 2024-01-01: got 25 rows but BigQuery announced 30; nothing written')
@@ -288,7 +300,7 @@ def test_a_job_over_the_byte_limit_fails(fake):
 
     with pytest.raises(DownloaderError, match=r'BigQuery error \d+: Query exceeded limit for bytes billed: 1000000000'):
         download(data_sets=['pypi'], first_date=DAY_1, last_date=DAY_1)
-    assert files_under(downloader.config.data_dir()) == []
+    assert files_under(config.data_dir()) == []
 
 
 def test_the_atomic_file_vanishes_on_any_exception(tmp_path):
@@ -316,7 +328,7 @@ def test_the_cost_guard_refuses_before_running_the_query(fake, monkeypatch):
     assert str(error.value) == ('pypi 2024-01-01: the query would scan 5.0 kB (5,000 bytes), more than '
                                 'BIGQUERY_MAXIMUM_BYTES_BILLED=1,000; not run. Raise the limit if that is intended.')
     assert [c.dry_run for c in fake.query_calls()] == [True]  # only the dry run was sent
-    assert files_under(downloader.config.data_dir()) == []
+    assert files_under(config.data_dir()) == []
 
 
 # ---------------------------------------------------------------- credentials
@@ -366,3 +378,4 @@ def test_the_command_exits_non_zero_with_a_clear_message(fake):
     assert result.exit_code == 1
     assert result.output.endswith('Error: github 2024-01-01: no BigQuery table for this day: '
                                   'Not found: Table githubarchive:day.20240101 was not found in location US\n')
+

@@ -234,8 +234,8 @@ def _fsync_directory(directory: pathlib.Path):
 def write_gzipped_csv(file, columns: Sequence[str], rows: Iterable) -> int:
     """Writes a header and the rows as gzipped TAB-separated CSV (None → empty field); returns the row count."""
     # Level 6 compresses almost as well as the default 9 at a fraction of the time.
-    with gzip.GzipFile(filename='', mode='wb', fileobj=file, compresslevel=6, mtime=0) as zipped, \
-            io.TextIOWrapper(zipped, encoding='utf-8', newline='') as text:
+    with (gzip.GzipFile(filename='', mode='wb', fileobj=file, compresslevel=6, mtime=0) as zipped,
+          io.TextIOWrapper(zipped, encoding='utf-8', newline='') as text):
         writer = csv.writer(text, delimiter='\t', lineterminator='\n')
         writer.writerow(columns)
         counter = _Counter(rows)
@@ -288,12 +288,14 @@ def _gist(message: str | None) -> str:
     return re.sub(r'^[A-Z]+ https?://\S+: ', '', lines[0]) if lines else ''
 
 
-def _human_bytes(number: int) -> str:
-    for unit in ('B', 'kB', 'MB', 'GB', 'TB'):
-        if number < 1000 or unit == 'TB':
-            return f'{number:.0f} {unit}' if unit == 'B' else f'{number:.1f} {unit}'
+def _human_bytes(number: float) -> str:
+    if number < 1000:
+        return f'{number:.0f} B'
+    for unit in ('kB', 'MB', 'GB'):
         number /= 1000
-    raise AssertionError('unreachable')
+        if number < 1000:
+            return f'{number:.1f} {unit}'
+    return f'{number / 1000:.1f} TB'
 
 
 def _summary_line(summary: Summary) -> str:

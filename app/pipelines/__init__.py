@@ -9,6 +9,9 @@ from mara_pipelines.pipelines import Pipeline
 # (package, upstream pipeline ids), in dependency order.
 PIPELINES = [
     ('utils', []),
+    ('pypi', ['utils']),
+    ('github', ['utils']),
+    ('python_projects', ['pypi', 'github']),
 ]
 
 

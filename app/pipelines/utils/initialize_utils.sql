@@ -61,3 +61,109 @@ BEGIN
                  fk_column, ref_schema, ref_table, ref_column);
 END
 $$;
+
+
+-- ---------------------------------------------------------------- columnar storage of flat data sets
+
+-- The columnar storage that this server offers: 'columnar' (the table access method of Citus 10+ or
+-- of the citus_columnar extension), 'cstore_fdw' (the archived foreign data wrapper of Citus for
+-- PostgreSQL <= 12), or NULL when there is none. The extension must have been created in this database.
+CREATE OR REPLACE FUNCTION util.available_columnar_storage()
+  RETURNS TEXT
+  LANGUAGE sql STABLE
+AS $$
+  SELECT CASE
+           WHEN EXISTS(SELECT FROM pg_am WHERE amname = 'columnar' AND amtype = 't') THEN 'columnar'
+           WHEN EXISTS(SELECT FROM pg_foreign_data_wrapper WHERE fdwname = 'cstore_fdw') THEN 'cstore_fdw'
+         END
+$$;
+
+
+-- The storage for flat data set tables, given the COLUMNAR_STORAGE setting: 'auto' takes columnar
+-- storage when the server has it and heap otherwise; 'on' insists on columnar storage (and fails
+-- loudly without it, rather than silently building slow tables); 'off' always means heap.
+CREATE OR REPLACE FUNCTION util.data_set_storage(setting TEXT)
+  RETURNS TEXT
+  LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+  available TEXT := util.available_columnar_storage();
+BEGIN
+  IF setting = 'off' THEN
+    RETURN 'heap';
+  ELSIF setting = 'auto' THEN
+    RETURN coalesce(available, 'heap');
+  ELSIF setting = 'on' THEN
+    IF available IS NULL THEN
+      RAISE EXCEPTION 'COLUMNAR_STORAGE=on, but this server has no columnar storage (neither the columnar access method of Citus nor cstore_fdw)'
+        USING HINT = 'Install Citus and CREATE EXTENSION citus_columnar (or citus), or set COLUMNAR_STORAGE=auto';
+    END IF;
+    RETURN available;
+  END IF;
+  RAISE EXCEPTION 'COLUMNAR_STORAGE=%: use auto, on or off', setting;
+END
+$$;
+
+
+-- The CREATE statement of a flat data set table with the given column definitions (a list like
+-- '"Date" DATE, "Project" TEXT') in the given storage ('heap', 'columnar' or 'cstore_fdw').
+-- Kept apart from its execution so that the DDL of every storage can be tested on any server.
+CREATE OR REPLACE FUNCTION util.data_set_table_ddl(schema_name TEXT, table_name TEXT, column_definitions TEXT,
+                                                   storage TEXT)
+  RETURNS TEXT
+  LANGUAGE plpgsql IMMUTABLE
+AS $$
+BEGIN
+  IF storage IN ('heap', 'columnar') THEN
+    RETURN format('CREATE TABLE %I.%I (%s) USING %I', schema_name, table_name, column_definitions, storage);
+  ELSIF storage = 'cstore_fdw' THEN
+    RETURN format('CREATE FOREIGN TABLE %I.%I (%s) SERVER cstore_server OPTIONS (compression %L)',
+                  schema_name, table_name, column_definitions, 'pglz');
+  END IF;
+  RAISE EXCEPTION 'unknown storage % for data set table %.%', storage, schema_name, table_name;
+END
+$$;
+
+
+-- Creates a flat data set table in the storage that COLUMNAR_STORAGE (`setting`) asks for and
+-- returns a line for the run output that says which storage it got.
+CREATE OR REPLACE FUNCTION util.create_data_set_table(schema_name TEXT, table_name TEXT, column_definitions TEXT,
+                                                      setting TEXT)
+  RETURNS TEXT
+  LANGUAGE plpgsql
+AS $$
+DECLARE
+  storage TEXT := util.data_set_storage(setting);
+BEGIN
+  IF storage = 'cstore_fdw' THEN
+    -- cstore_fdw tables live on a foreign server of that wrapper
+    IF NOT EXISTS(SELECT FROM pg_foreign_server WHERE srvname = 'cstore_server') THEN
+      EXECUTE 'CREATE SERVER cstore_server FOREIGN DATA WRAPPER cstore_fdw';
+    END IF;
+  END IF;
+  EXECUTE util.data_set_table_ddl(schema_name, table_name, column_definitions, storage);
+  RETURN format('%I.%I: %s storage (COLUMNAR_STORAGE=%s)', schema_name, table_name, storage, setting);
+END
+$$;
+
+
+-- ---------------------------------------------------------------- loading files
+
+-- Fails when a freshly loaded table (a day partition) holds no rows: an empty file or one with only
+-- a header is a failed download, not a day without data, and must not be recorded as read.
+CREATE OR REPLACE FUNCTION util.assert_file_loaded(table_name REGCLASS, file_name TEXT)
+  RETURNS TEXT
+  LANGUAGE plpgsql
+AS $$
+DECLARE
+  has_rows BOOLEAN;
+BEGIN
+  -- a regclass prints as an already quoted, schema-qualified name: %s, not %I
+  EXECUTE format('SELECT EXISTS(SELECT FROM %s)', table_name) INTO has_rows;
+  IF NOT has_rows THEN
+    RAISE EXCEPTION 'file % has no data rows (empty, or only a header)', file_name
+      USING HINT = 'Fix or remove the file, then run the pipeline again';
+  END IF;
+  RETURN format('%s loaded from %s', table_name, file_name);
+END
+$$;

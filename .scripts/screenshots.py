@@ -1,0 +1,122 @@
+"""Screenshots of the real web UI for the README (`make screenshots`).
+
+Runs the ETL once with the CLI (so that every page has a run to show, unless --skip-etl), serves the app
+with gunicorn on 127.0.0.1, starts a run of the root pipeline from the browser and photographs it in
+progress, then photographs a pipeline page, a task page and the star schemas of the DB Schema page.
+Works on the databases and data of the app's configuration (the development warehouse after `make`).
+Every image must stay below 300 KB; the script fails otherwise.
+
+    .venv/bin/python .scripts/screenshots.py [--pipeline pypi] [--task pypi/create_pypi_dim_next] [--skip-etl]
+"""
+
+import argparse
+import pathlib
+import subprocess
+import sys
+import time
+
+PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from tests.browser import chromium, new_page  # noqa: E402  (needs the project root on sys.path)
+from tests.servers import gunicorn, wait_for  # noqa: E402
+
+MAX_BYTES = 300_000
+STAR_SCHEMAS = ['pp_dim', 'pypi_dim', 'gh_dim', 'time']
+WIDTH, HEIGHT = 1400, 900
+TALL_HEIGHT = 1600  # pipeline and task pages: down to the timeline and the start of the last run's output
+CHART_ANIMATION_SECONDS = 1.5  # Chart.js animates a chart when it is drawn
+
+
+def run_etl() -> None:
+    print('==> Running the ETL (root pipeline) with the CLI', flush=True)
+    result = subprocess.run([str(PROJECT_ROOT / '.venv' / 'bin' / 'flask'), '--app', 'app.app', 'mara-pipelines',
+                             'run', '--disable-colors'], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    if result.returncode:
+        sys.exit(f'The ETL failed; fix it first:\n{result.stdout[-3000:]}{result.stderr[-3000:]}')
+
+
+def settle(page, path: str) -> None:
+    """Opens a page and waits until its asynchronous parts and chart animations are done."""
+    page.goto(path)
+    page.wait_for_load_state('networkidle')
+    time.sleep(CHART_ANIMATION_SECONDS)
+
+
+def check_page(page) -> None:
+    if page.problems.all() or page.problems.external_requests:
+        sys.exit(f'{page.url} has problems, not taking a picture of it: {page.problems}')
+
+
+def shoot_run_in_progress(page, target: pathlib.Path) -> None:
+    """A run of the root pipeline started in the browser, taken while tasks are running."""
+    page.goto('/pipelines')
+    page.locator('#mara-page-header .action-buttons a', has_text='Run').click()
+    page.wait_for_url('**/pipelines/run-')
+    run_again = page.locator('#mara-page-header .action-buttons a', has_text='Run again')
+    wait_for(lambda: page.locator('#main-output-area > div').count() > 40
+             and page.locator('#running-tasks-container .card').count() >= 1 or run_again.is_visible(),
+             600, 'tasks running in the browser')
+    time.sleep(0.5)  # a moment for the timeline and the system statistics to catch up
+    page.screenshot(path=target)
+    if run_again.is_visible():
+        sys.exit('The run finished before the picture was taken; run the script again with more data')
+    print(f'    run in progress: {page.locator("#running-tasks-container .card").count()} tasks running')
+    run_again.wait_for(timeout=3_600_000)
+    if page.locator('#failed-tasks-container .card').count():
+        sys.exit('The run started from the browser failed; see the web UI')
+    check_page(page)
+
+
+def shoot_star_schema(page, target: pathlib.Path) -> None:
+    """The DB Schema page's graph of the four star schemas (the schema selection is kept in localStorage)."""
+    settle(page, '/db/dwh')  # the schema boxes are loaded asynchronously
+    page.evaluate("""schemas => {
+        document.querySelectorAll('.schema-checkbox').forEach(box => localStorage.setItem(
+            'db-schema-dwh-' + box.value, schemas.includes(box.value)));
+        localStorage.setItem('db-schema-engine', 'dot');
+        localStorage.setItem('db-schema-hide-columns', 'false');
+    }""", STAR_SCHEMAS)
+    settle(page, '/db/dwh')
+    page.locator('#schema-container svg').wait_for()
+    check_page(page)
+    page.locator('#schema-container svg').screenshot(path=target)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--pipeline', default='pypi', help='pipeline page to photograph')
+    parser.add_argument('--task', default='pypi/create_pypi_dim_next', help='task page to photograph')
+    parser.add_argument('--skip-etl', action='store_true', help='do not run the ETL with the CLI first')
+    parser.add_argument('--out', type=pathlib.Path, default=PROJECT_ROOT / 'docs')
+    args = parser.parse_args()
+
+    if not args.skip_etl:
+        run_etl()
+    shots = {name: args.out / file for name, file in [
+        ('run', 'mara-web-ui-etl-run.png'), ('pipeline', 'mara-web-ui-pipeline.png'),
+        ('task', 'mara-web-ui-task.png'), ('schema', 'star-schema.png')]}
+    with gunicorn(env={'ALLOW_RUN_FROM_WEB_UI': 'true'}) as base_url, chromium() as browser:
+        page = new_page(browser, base_url, WIDTH, HEIGHT)
+        settle(page, '/pipelines')  # the first visit greets a new user with a message: not in the pictures
+        print('==> Run in progress', flush=True)
+        shoot_run_in_progress(page, shots['run'])
+        page.set_viewport_size({'width': WIDTH, 'height': TALL_HEIGHT})  # mara's sidebar is as high as the window
+        for name, path in [('pipeline', f'/pipelines/{args.pipeline}'), ('task', f'/pipelines/{args.task}')]:
+            print(f'==> {path}', flush=True)
+            settle(page, path)
+            check_page(page)
+            page.screenshot(path=shots[name])
+        print('==> Star schemas', flush=True)
+        shoot_star_schema(page, shots['schema'])
+
+    too_big = {str(path): path.stat().st_size for path in shots.values() if path.stat().st_size >= MAX_BYTES}
+    for path in shots.values():
+        print(f'{path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path}: '
+              f'{path.stat().st_size / 1000:.0f} KB')
+    if too_big:
+        sys.exit(f'Images of {MAX_BYTES / 1000:.0f} KB or more: {too_big}')
+
+
+if __name__ == '__main__':
+    main()

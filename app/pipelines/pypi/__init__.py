@@ -1,0 +1,54 @@
+"""The `pypi` pipeline: PyPI download counts per day into the star schema `pypi_dim`."""
+
+import pathlib
+
+from mara_pipelines.commands.sql import ExecuteSQL
+from mara_pipelines.parallel_tasks.sql import ParallelExecuteSQL
+from mara_pipelines.pipelines import Pipeline, Task
+
+from app.pipelines.loading import ParallelReadDayFiles, chunks, sql_replacements
+
+
+def pipeline() -> Pipeline:
+    """Builds the `pypi` pipeline."""
+    pypi = Pipeline(
+        id='pypi',
+        description='Builds the star schema pypi_dim of PyPI download counts from the daily download files.',
+        base_path=pathlib.Path(__file__).parent,
+        labels={'Schema': 'pypi_dim'})
+
+    pypi.add(ParallelReadDayFiles(
+        id='read_download_counts',
+        description='Loads new and changed PyPI download files into the day partitions of pypi_data.downloads.',
+        file_pattern='*/*/*/pypi/downloads-v1.csv.gz',
+        target_table='pypi_data.downloads',
+        commands_before=[ExecuteSQL(sql_file_name='create_pypi_data.sql', echo_queries=False)]))
+
+    pypi.add(Task(
+        id='create_pypi_dim_next',
+        description='Creates the empty tables of pypi_dim_next.',
+        commands=[ExecuteSQL(sql_file_name='create_pypi_dim_next.sql', replace=sql_replacements())]),
+        upstreams=['read_download_counts'])
+
+    pypi.add(Task(
+        id='transform_dimensions',
+        description='Builds the project, project version, installer and Python version dimensions from all days.',
+        commands=[ExecuteSQL(sql_file_name='transform_dimensions.sql', replace=sql_replacements())]),
+        upstreams=['create_pypi_dim_next'])
+
+    pypi.add(ParallelExecuteSQL(
+        id='transform_download_counts',
+        description='Fills the download facts, daily project sketches and the flat data set, in chunks of days.',
+        file_name='transform_download_counts.sql',
+        parameter_function=chunks,
+        parameter_placeholders=['@chunk@'],
+        replace=sql_replacements()),
+        upstreams=['create_pypi_dim_next'])
+
+    pypi.add(Task(
+        id='publish_pypi_dim',
+        description='Declares the foreign keys of pypi_dim_next and publishes it as pypi_dim.',
+        commands=[ExecuteSQL(sql_file_name='publish_pypi_dim.sql')]),
+        upstreams=['transform_dimensions', 'transform_download_counts'])
+
+    return pypi

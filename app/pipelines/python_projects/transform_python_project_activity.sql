@@ -1,0 +1,74 @@
+-- pp_dim: PyPI downloads and GitHub activity of Python projects per day, matched by name: the
+-- GitHub numbers of a project are the sums over all repositories named like the project, whoever
+-- owns them (pallets/flask and its forks for flask). Built from the published pypi_dim and gh_dim
+-- into pp_dim_next, then published as pp_dim.
+
+-- The ETL runs as many tasks at once as there are cores: parallel workers per query would only
+-- oversubscribe them.
+SET max_parallel_workers_per_gather = 0;
+
+DROP SCHEMA IF EXISTS pp_dim_next CASCADE;
+CREATE SCHEMA pp_dim_next;
+
+-- Grain: one project on one day that has downloads.
+CREATE TABLE pp_dim_next.python_project_activity (
+  day_fk                         INTEGER NOT NULL,
+  project_fk                     BIGINT  NOT NULL,
+  number_of_downloads            BIGINT,  -- all downloads of the project that day
+  number_of_forks                BIGINT,  -- sums over the repositories named like the project;
+  number_of_commits              BIGINT,  -- NULL when there is no such repository with that
+  number_of_closed_pull_requests BIGINT   -- activity that day
+);
+
+-- The repositories named like a project: a few thousand of the millions in gh_dim.repo. Analyzed, so
+-- that the planner joins the facts to them by hash (the fresh gh_dim tables have no statistics yet).
+CREATE TEMPORARY TABLE project_repo AS
+SELECT repo_id, repo_name
+FROM gh_dim.repo
+  JOIN pypi_dim.project ON project_name = repo_name
+WHERE repo_id <> -1 AND project_id <> -1;
+
+ANALYZE project_repo;
+
+WITH repository_activity AS (
+  -- the activity of the repositories named like a project, summed per name and day
+  SELECT day_fk, repo_name,
+         sum(number_of_forks) AS number_of_forks,
+         sum(number_of_commits) AS number_of_commits,
+         sum(number_of_closed_pull_requests) AS number_of_closed_pull_requests
+  FROM gh_dim.repo_activity
+    JOIN project_repo ON repo_id = repo_fk
+  GROUP BY day_fk, repo_name)
+INSERT INTO pp_dim_next.python_project_activity
+SELECT downloads.day_fk,
+       downloads.project_fk,
+       downloads.number_of_downloads,
+       repository_activity.number_of_forks,
+       repository_activity.number_of_commits,
+       repository_activity.number_of_closed_pull_requests
+FROM pypi_dim.daily_project_downloads AS downloads
+  JOIN pypi_dim.project ON project_id = downloads.project_fk
+  LEFT JOIN repository_activity
+    ON repository_activity.day_fk = downloads.day_fk AND repo_name = project_name AND project_id <> -1;
+
+ALTER TABLE pp_dim_next.python_project_activity ADD PRIMARY KEY (day_fk, project_fk);
+
+-- Cross-schema keys: dropped whenever utils or pypi replace the schema they point to, and declared
+-- again here, since this pipeline runs after them.
+SELECT util.add_fk('pp_dim_next', 'python_project_activity', 'day_fk', 'time', 'day', 'day_id');
+SELECT util.add_fk('pp_dim_next', 'python_project_activity', 'project_fk', 'pypi_dim', 'project', 'project_id');
+
+-- The flat data set, with readable names.
+SELECT util.create_data_set_table(
+  'pp_dim_next', 'python_project_activity_data_set',
+  '"Date" DATE NOT NULL, "Project" TEXT NOT NULL, "Number of downloads" BIGINT, "Number of forks" BIGINT,
+   "Number of commits" BIGINT, "Number of closed pull requests" BIGINT',
+  '@columnar_storage@') AS storage;
+
+INSERT INTO pp_dim_next.python_project_activity_data_set
+SELECT _date, project_name, number_of_downloads, number_of_forks, number_of_commits, number_of_closed_pull_requests
+FROM pp_dim_next.python_project_activity
+  JOIN pypi_dim.project ON project_id = project_fk
+  JOIN time.day ON day_id = day_fk;
+
+SELECT util.replace_schema('pp_dim', 'pp_dim_next');

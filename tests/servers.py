@@ -1,0 +1,157 @@
+"""A real web server for tests and scripts: gunicorn serving the app on 127.0.0.1 at a free port.
+
+Used by the browser tests, `.scripts/screenshots.py` and `.scripts/load_test.py`. The server gets the
+caller's environment, so it works on the same databases and data directory as the caller.
+"""
+
+import contextlib
+import os
+import pathlib
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_serving(url: str, process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f'gunicorn exited with code {process.returncode}')
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f'gunicorn did not serve {url} within {timeout} s')
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()  # gunicorn stops its workers on SIGTERM
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.contextmanager
+def gunicorn(workers: int = 2, threads: int = 4, env: dict | None = None, start_timeout: float = 60):
+    """Runs `gunicorn app.app:wsgi_app` on 127.0.0.1 and yields its base URL ('http://127.0.0.1:PORT').
+
+    Threads matter: a run page keeps one request open for the whole run (an event stream).
+    On failure to start, the error names gunicorn's log.
+    """
+    port = free_port()
+    base_url = f'http://127.0.0.1:{port}'
+    log = tempfile.NamedTemporaryFile(prefix='gunicorn-', suffix='.log', delete=False)
+    command = [str(PROJECT_ROOT / '.venv' / 'bin' / 'gunicorn'), '--bind', f'127.0.0.1:{port}',
+               '--workers', str(workers), '--threads', str(threads), '--timeout', '0', 'app.app:wsgi_app']
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=dict(os.environ, **(env or {})),
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        try:
+            _wait_until_serving(f'{base_url}/app-ui/static/favicon.png', process, start_timeout)
+        except RuntimeError as error:
+            raise RuntimeError(f'{error}; see {log.name}:\n{pathlib.Path(log.name).read_text()[-3000:]}') from None
+        yield base_url
+    finally:
+        _stop(process)
+        log.close()
+
+
+# ---------------------------------------------------------------- runs
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
+    """Polls `predicate` until it returns something truthy, which is returned; fails after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f'timed out after {timeout} s waiting for {what}')
+
+
+@contextlib.contextmanager
+def initialize_utils_blocked():
+    """Makes a run of utils/initialize_utils wait until the block ends, so that a test can act while a real
+    run is in progress. An open transaction alters one of the util functions (and rolls back at the end):
+    the task's `CREATE OR REPLACE FUNCTION` on the same row has to wait for it. Needs the util schema.
+    """
+    import mara_db.dbs
+    connection = mara_db.dbs.connect('dwh')
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT p.oid::regprocedure, p.procost FROM pg_proc p "
+                           "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'util' ORDER BY 1 LIMIT 1")
+            function, cost = cursor.fetchone()
+            cursor.execute(f'ALTER FUNCTION {function} COST {cost}')  # changes nothing, but locks the row
+        yield
+    finally:
+        connection.rollback()
+        connection.close()
+
+
+def open_run_ids() -> list:
+    """Runs in mara's run log that have not finished."""
+    import mara_db.dbs
+    with mara_db.dbs.cursor_context('mara') as cursor:
+        cursor.execute('SELECT run_id FROM data_integration_run WHERE end_time IS NULL ORDER BY run_id')
+        return [row[0] for row in cursor.fetchall()]
+
+
+def last_run_id() -> int:
+    import mara_db.dbs
+    with mara_db.dbs.cursor_context('mara') as cursor:
+        cursor.execute('SELECT coalesce(max(run_id), 0) FROM data_integration_run')
+        return cursor.fetchone()[0]
+
+
+def start_flask(*args: str, env: dict | None = None) -> subprocess.Popen:
+    """Starts `flask --app app.app ARGS` in the background; read its output with `communicate()`."""
+    return subprocess.Popen([str(PROJECT_ROOT / '.venv' / 'bin' / 'flask'), '--app', 'app.app', *args],
+                            cwd=PROJECT_ROOT, env=dict(os.environ, **(env or {})), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+# ---------------------------------------------------------------- a warehouse on sample data
+
+SAMPLE_DATA_ARGS = ['--days', '10', '--pypi-rows', '2000', '--github-rows', '2000']
+_warehouse_runs = {}
+
+
+def warehouse_on_sample_data() -> dict:
+    """Generates sample data and runs the root pipeline with the CLI, once per process and databases.
+
+    Returns {'run_id', 'output', 'seconds'}. Fails when the ETL fails. Several test modules share it,
+    so that a session runs the whole ETL only once.
+    """
+    key = (os.environ['DWH_DB'], os.environ['MARA_DB'], os.environ['DATA_DIR'])
+    if key not in _warehouse_runs:
+        flask = [str(PROJECT_ROOT / '.venv' / 'bin' / 'flask'), '--app', 'app.app']
+        generated = subprocess.run([*flask, 'sample-data', 'generate', *SAMPLE_DATA_ARGS], cwd=PROJECT_ROOT,
+                                   capture_output=True, text=True, timeout=300)
+        assert generated.returncode == 0, generated.stdout + generated.stderr
+        started = time.monotonic()
+        etl = subprocess.run([*flask, 'mara-pipelines', 'run', '--disable-colors'], cwd=PROJECT_ROOT,
+                             capture_output=True, text=True, timeout=900)
+        assert etl.returncode == 0, etl.stdout[-5000:] + etl.stderr[-5000:]
+        _warehouse_runs[key] = {'run_id': last_run_id(), 'output': etl.stdout,
+                                'seconds': time.monotonic() - started}
+    return _warehouse_runs[key]

@@ -1,0 +1,234 @@
+"""The web UI in headless Chromium, served by gunicorn on 127.0.0.1, after real ETL runs on sample data.
+
+Each page is checked for what a user sees: the dependency graph (graphviz SVG), the charts (Chart.js, through
+the project's Google Charts shim), the node table, the SQL of a task, the star schemas, the settings, and no
+console errors nor requests to other hosts. Runs are started by clicking.
+"""
+
+import re
+import time
+
+import pytest
+
+from app.pipelines import root_pipeline
+from tests.browser import chart_points, chromium, new_page
+from tests.servers import (
+    gunicorn,
+    initialize_utils_blocked,
+    open_run_ids,
+    start_flask,
+    wait_for,
+    warehouse_on_sample_data,
+)
+
+STAR_SCHEMAS = ['pp_dim', 'pypi_dim', 'gh_dim', 'time']
+LONG_RUN_SECONDS = 16  # mara draws system statistics for runs with at least 15 measurements (one per second)
+
+
+def _pipelines(node, path=()):
+    """(url path, pipeline) of every pipeline below a node."""
+    for child in getattr(node, 'nodes', {}).values():
+        if hasattr(child, 'nodes'):
+            yield '/'.join((*path, child.id)), child
+            yield from _pipelines(child, (*path, child.id))
+
+
+def _first_sql_task():
+    """(url path, task, its first SQL file's text) of the first task that runs an SQL file."""
+    for path, pipeline in _pipelines(root_pipeline()):
+        for task in pipeline.nodes.values():
+            for command in getattr(task, 'commands', None) or []:
+                if getattr(command, 'sql_file_name', None):
+                    return f'{path}/{task.id}', task, (pipeline.base_path() / command.sql_file_name).read_text()
+    raise AssertionError('no task runs an SQL file')
+
+
+@pytest.fixture(scope='module')
+def history(databases):
+    """The warehouse, built twice (run time charts need two runs), and a run of one task long enough for
+    system statistics."""
+    warehouse_on_sample_data()
+    second = start_flask('mara-pipelines', 'run', '--disable-colors')
+    output = second.communicate(timeout=600)[0]
+    assert second.returncode == 0, output[-3000:]
+    with initialize_utils_blocked():
+        long_run = start_flask('mara-pipelines', 'run', '--path', 'utils', '--nodes', 'initialize_utils')
+        wait_for(open_run_ids, 30, 'the long run to start')
+        time.sleep(LONG_RUN_SECONDS)
+    output = long_run.communicate(timeout=60)[0]
+    assert long_run.returncode == 0, output
+
+
+@pytest.fixture(scope='module')
+def server(databases):
+    with gunicorn() as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope='module')
+def browser():
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def page(browser, server):
+    page = new_page(browser, server)
+    yield page
+    page.context.close()
+
+
+def _open(page, path: str):
+    page.goto(path)
+    page.wait_for_load_state('networkidle')
+    return page
+
+
+def _no_problems(page):
+    assert not page.problems.all(), page.problems
+    assert not page.problems.external_requests, page.problems
+
+
+def select_schemas(page, db_alias: str, schemas: list, engine: str) -> None:
+    """What ticking the schemas' boxes stores (ticking them one by one races their drawings)."""
+    page.evaluate("""([alias, schemas, engine]) => {
+        document.querySelectorAll('.schema-checkbox').forEach(box => localStorage.setItem(
+            'db-schema-' + alias + '-' + box.value, schemas.includes(box.value)));
+        localStorage.setItem('db-schema-engine', engine);
+    }""", [db_alias, schemas, engine])
+
+
+def _run_again(page):
+    """The run page's "Run again" button: hidden while the run is in progress (Bug 7 in app/mara_fixes.py)."""
+    return page.locator('#mara-page-header .action-buttons a', has_text='Run again')
+
+
+def _graph_nodes(page) -> list:
+    return page.locator('svg g.node > title').all_text_contents()
+
+
+def test_the_root_and_every_pipeline_page(page, history):
+    for path, pipeline in [('', root_pipeline()), *_pipelines(root_pipeline())]:
+        _open(page, f'/pipelines/{path}'.rstrip('/'))
+        children = [id for id, node in pipeline.nodes.items()
+                    if node not in (pipeline.initial_node, pipeline.final_node)]
+        assert set(children) <= set(_graph_nodes(page)), (path, _graph_nodes(page))
+        assert chart_points(page, '#run-time-chart') >= 2, path
+        node_table = page.locator('.card', has=page.locator('.card-header-left', has_text='Nodes'))
+        assert node_table.locator('tbody tr').count() == len(children), path
+        assert page.locator('#timeline-chart .timeline-node').count() >= 1, path
+        assert page.locator('#run-output > div').count() > 1, path
+        assert page.locator('#last-runs-selector option').count() >= 2, path
+        _no_problems(page)
+
+
+def test_a_task_page_shows_its_neighbours_run_times_and_sql(page, history):
+    path, task, sql = _first_sql_task()
+    _open(page, f'/pipelines/{path}')
+    graph = _graph_nodes(page)
+    assert task.id in graph and all(node.id in graph for node in task.upstreams | task.downstreams), graph
+    assert chart_points(page, '#run-time-chart') >= 2
+    commands = page.locator('.card', has=page.locator('.card-header-left', has_text='Commands'))
+    first_sql_line = next(line.strip() for line in sql.split('\n') if line.strip() and not line.startswith('--'))
+    assert commands.get_by_text(first_sql_line, exact=False).first.is_visible(), first_sql_line
+    assert page.locator('#run-output > div').count() > 1
+    _no_problems(page)
+
+
+def test_a_long_task_run_shows_system_statistics(page, history):
+    _open(page, '/pipelines/utils/initialize_utils')
+    assert chart_points(page, '#system-stats-chart') >= 15
+    _no_problems(page)
+
+
+def test_the_db_schema_page_draws_the_star_schemas(page, history):
+    _open(page, '/db/dwh')
+    assert set(STAR_SCHEMAS) <= set(page.locator('.schema-checkbox').evaluate_all('boxes => boxes.map(b => b.value)'))
+    select_schemas(page, 'dwh', STAR_SCHEMAS, engine='dot')
+    _open(page, '/db/dwh')
+    svg = page.locator('#schema-container svg')
+    svg.wait_for()
+    tables = svg.locator('g.node > title').all_text_contents()
+    for table in ('pp_dim.python_project_activity', 'pypi_dim.project', 'gh_dim.repo', 'time.day'):
+        assert table in tables, tables
+    assert svg.locator('g.edge').count() >= 4  # the foreign keys
+    _no_problems(page)
+
+
+def test_the_configuration_page_lists_the_project_settings(page, history):
+    _open(page, '/mara-app/configuration')
+    text = page.locator('#mara-main').inner_text().replace('\u200b', '')
+    assert 'app.config' in text
+    for setting in ('data_dir', 'first_date', 'dwh_db', 'allow_run_from_web_ui', 'max_parallel_tasks'):
+        assert setting in text, setting
+    _no_problems(page)
+
+
+def test_the_acl_page(page, history):
+    _open(page, '/acl')
+    assert page.locator('#mara-main table').count() >= 1
+    text = page.locator('#mara-main').inner_text()
+    assert 'guest@localhost' in text and 'Admin' in text and 'All' in text, text  # users, roles, resources
+    _no_problems(page)
+
+
+def test_the_navigation_bar_highlights_the_current_page(page, history):
+    """Works only with Popper loaded (see Bug 6 in app/mara_fixes.py)."""
+    _open(page, '/pipelines/utils')
+    page.locator('#mara-navigation .mara-nav-entry.highlighted').first.wait_for()
+    assert 'Pipelines' in page.locator('#mara-navigation .mara-nav-entry.highlighted').first.inner_text()
+    _no_problems(page)
+
+
+def test_a_run_started_in_the_browser_streams_live_and_a_second_one_is_refused(browser, server, history):
+    first, second = new_page(browser, server), new_page(browser, server)
+    try:
+        with initialize_utils_blocked():
+            _open(first, '/pipelines/utils')
+            first.locator('.pipeline-node-checkbox[value="initialize_utils"]').check()
+            first.locator('#run-button').click()
+            first.wait_for_url(re.compile(r'/pipelines/utils/run-/initialize_utils$'))
+            # live: the task is shown running, with its output so far, while the run is open
+            first.locator('#running-tasks-container .card', has_text='initialize_utils').wait_for()
+            assert first.locator('#main-output-area').get_by_text('initialize_utils.sql').count() >= 1
+            assert open_run_ids()
+            assert _run_again(first).is_hidden()
+
+            second.goto('/pipelines/utils/run-/initialize_utils')
+            refusal = second.locator('#main-output-area').get_by_text('Not started, because another run is in progress')
+            refusal.wait_for()
+            _run_again(second).wait_for()  # that attempt is over
+            assert len(open_run_ids()) == 1
+        _run_again(first).wait_for(timeout=60_000)
+        output = first.locator('#main-output-area').inner_text()
+        assert re.search(r'initialize_utils:\s*succeeded', output), output[-2000:]
+        assert first.locator('#failed-tasks-container .card').count() == 0
+        for page in (first, second):
+            _no_problems(page)
+    finally:
+        first.context.close()
+        second.context.close()
+
+
+def test_a_whole_pipeline_runs_from_its_page(page, history):
+    _open(page, '/pipelines/github')
+    page.locator('#mara-page-header .action-buttons a', has_text='Run').click()
+    page.wait_for_url(re.compile(r'/pipelines/github/run-$'))
+    _run_again(page).wait_for(timeout=120_000)
+    output = page.locator('#main-output-area').inner_text()
+    assert re.search(r'succeeded, \d+ seconds?\s*$', output), output[-2000:]
+    assert page.locator('#failed-tasks-container .card').count() == 0
+    assert page.locator('#timeline-chart .timeline-node').count() >= len(root_pipeline().nodes['github'].nodes)
+    _no_problems(page)
+
+
+def test_without_permission_there_is_no_run_button_and_no_run(browser, history):
+    with gunicorn(workers=1, env={'ALLOW_RUN_FROM_WEB_UI': 'false'}) as base_url:
+        page = new_page(browser, base_url)
+        _open(page, '/pipelines/github')
+        assert page.locator('#mara-page-header .action-buttons a', has_text='Run').count() == 0
+        assert page.locator('#run-button').count() == 0
+        response = page.goto('/pipelines/github/run-')
+        assert response.status == 403
+        assert 'disabled' in page.content()
+        page.context.close()

@@ -1,0 +1,132 @@
+"""The `python_projects` pipeline: pp_dim reconciles with the CSVs, and the README's example query
+answers with the README's numbers."""
+
+import collections
+import datetime
+
+import pytest
+from test_warehouse_support import (
+    GITHUB,
+    PYPI,
+    README_FLASK_GITHUB_ROWS,
+    README_QUERY,
+    README_ROWS,
+    assert_succeeded,
+    generated_warehouse,
+    query,
+    read_files,
+    reset_databases,
+    run_etl,
+    write_file,
+)
+
+METRICS = ['number_of_forks', 'number_of_commits', 'number_of_closed_pull_requests']
+FLASK_DAY = datetime.date(2018, 4, 10)
+
+
+@pytest.fixture(scope='module')
+def csv_rows(databases, tmp_path_factory) -> dict[str, list[dict]]:
+    data_dir = generated_warehouse(tmp_path_factory)
+    return {PYPI: read_files(data_dir, PYPI), GITHUB: read_files(data_dir, GITHUB)}
+
+
+@pytest.fixture
+def warehouse(csv_rows, tmp_path_factory):
+    """Rebuilds the shared warehouse should another module have changed the databases meanwhile."""
+    generated_warehouse(tmp_path_factory)
+
+
+def test_readme_query_answers_with_the_readme_numbers(warehouse):
+    assert query(README_QUERY) == README_ROWS
+
+
+def test_one_row_per_project_and_day_with_all_its_downloads(csv_rows, warehouse):
+    expected = collections.Counter()
+    for r in csv_rows[PYPI]:
+        expected[(int(r['day_id']), r['project'])] += int(r['number_of_downloads'])
+    actual = {(day, project): int(downloads) for day, project, downloads in query("""
+SELECT day_fk, project_name, number_of_downloads
+FROM pp_dim.python_project_activity JOIN pypi_dim.project ON project_id = project_fk""")}
+    assert actual == dict(expected)
+    assert query('SELECT count(*) = count(DISTINCT (day_fk, project_fk)) FROM pp_dim.python_project_activity') \
+        == [(True,)]
+
+
+@pytest.mark.parametrize('metric', METRICS)
+def test_github_metrics_are_sums_over_all_repositories_named_like_the_project(csv_rows, warehouse, metric):
+    projects = {r['project'] for r in csv_rows[PYPI]}
+    days_with_downloads = {(int(r['day_id']), r['project']) for r in csv_rows[PYPI]}
+    sums = {}
+    for r in csv_rows[GITHUB]:
+        key = (int(r['day_id']), r['repository'])
+        if r['repository'] in projects and key in days_with_downloads:
+            value = r[metric]
+            sums[key] = (sums.get(key) or 0) + int(value) if value is not None else sums.get(key)
+    expected = {key: sums.get(key) for key in days_with_downloads}
+    actual = {(day, project): value for day, project, value in query(f"""
+SELECT day_fk, project_name, {metric}
+FROM pp_dim.python_project_activity JOIN pypi_dim.project ON project_id = project_fk""")}
+    assert actual == expected
+    # enough matches that the comparison means something
+    assert sum(value is not None for value in actual.values()) > 50
+
+
+def test_foreign_keys_and_flat_data_set(warehouse):
+    assert set(query("""
+SELECT attname, confrelid::REGCLASS::TEXT, convalidated
+FROM pg_constraint JOIN pg_attribute ON attrelid = conrelid AND attnum = conkey[1]
+WHERE contype = 'f' AND conrelid = 'pp_dim.python_project_activity'::REGCLASS""")) == {
+        ('day_fk', '"time".day', True), ('project_fk', 'pypi_dim.project', True)}
+    assert query("""
+SELECT "Date", "Project", "Number of downloads", "Number of forks", "Number of commits",
+       "Number of closed pull requests"
+FROM pp_dim.python_project_activity_data_set WHERE "Project" = 'flask' ORDER BY "Date" DESC""") == README_ROWS
+
+
+@pytest.fixture(scope='module')
+def readme_flask_day(databases, tmp_path_factory):
+    """A warehouse from hand-written files of 2018-04-10: the README's six GitHub rows of repositories
+    named flask, and projects with and without repositories of their name."""
+    data_dir = tmp_path_factory.mktemp('readme-flask-day')
+    write_file(data_dir, FLASK_DAY, PYPI, [
+        ('flask', '0.1', None, 'bandersnatch', 1),
+        ('flask', '0.10', '2.6', 'pip', 1),
+        ('flask', '0.12.2', '3.6', 'pip', 45102),
+        ('requests', '2.18.4', '3.6', 'pip', 500),
+        ('django', '2.0.4', '3.6', 'pip', 70)])
+    write_file(data_dir, FLASK_DAY, GITHUB, [
+        *((user, 'flask', forks, commits, closed) for user, forks, commits, closed in README_FLASK_GITHUB_ROWS),
+        ('psf', 'requests', None, 4, None),
+        ('someone', 'requests', 2, None, None),
+        ('someone', 'flask-login', 3, 3, 3),  # not named like a project
+        ('djangoproject', 'djangox', 9, 9, 9)])  # neither
+    reset_databases()
+    assert_succeeded(run_etl(data_dir))
+    return data_dir
+
+
+def test_readme_flask_day_from_its_six_github_rows(readme_flask_day):
+    assert query(README_QUERY) == [(FLASK_DAY, 'flask', 45104, 11, 67, 3)]
+
+
+def test_metrics_are_null_without_such_activity_or_repository(readme_flask_day):
+    rows = query("""
+SELECT project_name, number_of_downloads, number_of_forks, number_of_commits, number_of_closed_pull_requests
+FROM pp_dim.python_project_activity JOIN pypi_dim.project ON project_id = project_fk ORDER BY 1""")
+    assert rows == [('django', 70, None, None, None), ('flask', 45104, 11, 67, 3), ('requests', 500, 2, 4, None)]
+
+
+def test_publishing_pypi_drops_the_cross_schema_keys_until_python_projects_runs(readme_flask_day):
+    """util.replace_schema drops pypi_dim with CASCADE, and with it the foreign key from pp_dim. The
+    ids in pp_dim stay valid meanwhile (hashes of the names), and python_projects declares the key again."""
+    def pp_foreign_keys():
+        return sorted(query("""
+SELECT confrelid::REGCLASS::TEXT FROM pg_constraint
+WHERE contype = 'f' AND conrelid = 'pp_dim.python_project_activity'::REGCLASS"""))
+
+    assert pp_foreign_keys() == [('"time".day',), ('pypi_dim.project',)]
+    assert_succeeded(run_etl(readme_flask_day, '--path', 'pypi'))
+    assert pp_foreign_keys() == [('"time".day',)]
+    assert query(README_QUERY) == [(FLASK_DAY, 'flask', 45104, 11, 67, 3)]
+    assert_succeeded(run_etl(readme_flask_day, '--path', 'python_projects'))
+    assert pp_foreign_keys() == [('"time".day',), ('pypi_dim.project',)]
