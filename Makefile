@@ -95,6 +95,14 @@ lint: install-packages
 benchmark: install-packages start-db
 	$(VENV)/bin/python .scripts/benchmark.py
 
+## screenshots: pictures of the real web UI for the README (docs/*.png), after an ETL run
+screenshots: install-packages start-db
+	$(VENV)/bin/python .scripts/screenshots.py
+
+## load-test: 20 clients for 30 s against gunicorn while the ETL runs; writes docs/benchmarks/load.md
+load-test: install-packages start-db
+	$(VENV)/bin/python .scripts/load_test.py
+
 ## clean: remove the virtual environment and caches (keeps the database and data)
 clean:
 	rm -rf $(VENV) .venv-update .pytest_cache .ruff_cache

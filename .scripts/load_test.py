@@ -7,7 +7,7 @@ the other; static files are left out (browsers cache them). Meanwhile the root p
 again and again until the time is up. Everything is bounded: clients stop at the deadline, each request
 times out after 30 s, and only loopback is used. Exit code 1 when a request failed or an ETL run failed.
 
-    .venv/bin/python .scripts/load_test.py [--clients 20] [--seconds 30] [--pipeline pypi] [--task ...]
+    .venv/bin/python .scripts/load_test.py [--clients 20] [--seconds 30] [--pipeline pypi] [--task pypi/some_task]
 """
 
 import argparse
@@ -26,7 +26,7 @@ import requests
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from tests.servers import gunicorn  # noqa: E402  (needs the project root on sys.path)
+from tests.servers import first_sql_task, gunicorn  # noqa: E402  (needs the project root on sys.path)
 
 WORKERS, THREADS = 4, 4  # as `make run-gunicorn`
 REQUEST_TIMEOUT = 30
@@ -159,9 +159,10 @@ def main() -> None:
     parser.add_argument('--clients', type=int, default=20)
     parser.add_argument('--seconds', type=float, default=30)
     parser.add_argument('--pipeline', default='pypi')
-    parser.add_argument('--task', default='pypi/create_pypi_dim_next')
+    parser.add_argument('--task', help='[default: the first SQL task of --pipeline]')
     parser.add_argument('--out', type=pathlib.Path, default=PROJECT_ROOT / 'docs' / 'benchmarks' / 'load.md')
     args = parser.parse_args()
+    args.task = args.task or first_sql_task(args.pipeline)[0]
 
     views = [page_view_urls(args.pipeline, True), page_view_urls(args.task, False)]
     samples, runs = [], []

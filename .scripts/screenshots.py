@@ -6,7 +6,7 @@ progress, then photographs a pipeline page, a task page and the star schemas of 
 Works on the databases and data of the app's configuration (the development warehouse after `make`).
 Every image must stay below 300 KB; the script fails otherwise.
 
-    .venv/bin/python .scripts/screenshots.py [--pipeline pypi] [--task pypi/create_pypi_dim_next] [--skip-etl]
+    .venv/bin/python .scripts/screenshots.py [--pipeline pypi] [--task pypi/some_task] [--skip-etl]
 """
 
 import argparse
@@ -19,7 +19,7 @@ PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from tests.browser import chromium, new_page  # noqa: E402  (needs the project root on sys.path)
-from tests.servers import gunicorn, wait_for  # noqa: E402
+from tests.servers import first_sql_task, gunicorn, wait_for  # noqa: E402
 
 MAX_BYTES = 300_000
 STAR_SCHEMAS = ['pp_dim', 'pypi_dim', 'gh_dim', 'time']
@@ -54,10 +54,11 @@ def shoot_run_in_progress(page, target: pathlib.Path) -> None:
     page.locator('#mara-page-header .action-buttons a', has_text='Run').click()
     page.wait_for_url('**/pipelines/run-')
     run_again = page.locator('#mara-page-header .action-buttons a', has_text='Run again')
-    wait_for(lambda: page.locator('#main-output-area > div').count() > 40
-             and page.locator('#running-tasks-container .card').count() >= 1 or run_again.is_visible(),
+    # several tasks in parallel and some history in the timeline make the picture; small runs are quick
+    wait_for(lambda: page.locator('#running-tasks-container .card').count() >= 2
+             and page.locator('#main-output-area > div').count() > 100 or run_again.is_visible(),
              600, 'tasks running in the browser')
-    time.sleep(0.5)  # a moment for the timeline and the system statistics to catch up
+    time.sleep(1)  # the timeline is redrawn every half second
     page.screenshot(path=target)
     if run_again.is_visible():
         sys.exit('The run finished before the picture was taken; run the script again with more data')
@@ -86,10 +87,11 @@ def shoot_star_schema(page, target: pathlib.Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--pipeline', default='pypi', help='pipeline page to photograph')
-    parser.add_argument('--task', default='pypi/create_pypi_dim_next', help='task page to photograph')
+    parser.add_argument('--task', help='task page to photograph [default: the first SQL task of --pipeline]')
     parser.add_argument('--skip-etl', action='store_true', help='do not run the ETL with the CLI first')
     parser.add_argument('--out', type=pathlib.Path, default=PROJECT_ROOT / 'docs')
     args = parser.parse_args()
+    args.task = args.task or first_sql_task(args.pipeline)[0]
 
     if not args.skip_etl:
         run_etl()

@@ -33,7 +33,7 @@ parallel_files._ParallelRead.add_parallel_tasks = _add_parallel_tasks
 # Bug 3 (mara-pipelines 3.5.0): Esc at a menu of `flask mara-pipelines run-interactively` makes `dialog`
 # return the code 'esc' with an empty tag. mara only checks for Cancel and then opens the child node ''
 # (KeyError: '', exit 1 with a traceback). While the command runs, its Dialog reports Esc as Cancel,
-# so Esc leaves the runner as Cancel does (exit 0).
+# so Esc leaves the runner as Cancel does (exit 0). Tested in tests/test_interactive_runner.py (tmux).
 import functools  # noqa: E402 (each fix imports what it needs)
 
 import mara_pipelines.cli  # noqa: E402 (each fix imports what it needs)
@@ -74,6 +74,7 @@ mara_pipelines.cli.run_interactively.callback = _run_interactively_esc_leaves
 # When the browser leaves a run page before the end, mara closes the run as failed in its run log but
 # leaves the run's processes behind, whose output nobody reads any more: those are stopped, so that
 # what the run log says is true and the lock can be released.
+# Tested in tests/test_web_ui.py, tests/test_cli.py and tests/test_browser.py.
 import contextlib  # noqa: E402 (each fix imports what it needs)
 import datetime  # noqa: E402 (each fix imports what it needs)
 import multiprocessing  # noqa: E402 (each fix imports what it needs)
@@ -189,6 +190,7 @@ mara_pipelines.execution.run_pipeline = _run_pipeline_one_at_a_time
 # page throws "Bootstrap's tooltips require Popper" once the navigation bar has loaded, which also
 # stops mara.js before it highlights the current navigation entry, and the timeline chart stops
 # redrawing. Popper 1.16.1 (MIT, npm `popper.js`, in app/ui/static/vendor) is loaded before Bootstrap.
+# Tested in tests/test_web_ui.py (script order) and tests/test_browser.py (no page errors, highlighting).
 import flask  # noqa: E402 (each fix imports what it needs)
 import mara_app.layout  # noqa: E402 (each fix imports what it needs)
 
@@ -211,6 +213,7 @@ mara_app.layout.js_files = _js_files_with_popper
 # the run, and clicking it reloads the page, which ends the run in progress. app/ui/static/mara-fixes.js
 # hides the header buttons while a run's event stream is open. Every page loads it (it checks itself
 # whether a run stream opens); it only has to run before the run page opens its stream on DOMContentLoaded.
+# Tested in tests/test_browser.py ("Run again" hidden during a run, shown at its end).
 _js_files_before_bug_7 = mara_app.layout.js_files
 
 

@@ -1,7 +1,10 @@
-"""A real web server for tests and scripts: gunicorn serving the app on 127.0.0.1 at a free port.
+"""Helpers for tests and scripts that operate the app like its users: a real server, real runs, a real warehouse.
 
-Used by the browser tests, `.scripts/screenshots.py` and `.scripts/load_test.py`. The server gets the
-caller's environment, so it works on the same databases and data directory as the caller.
+- `gunicorn()`: the app served by gunicorn on 127.0.0.1 at a free port (browser tests, `.scripts/screenshots.py`,
+  `.scripts/load_test.py`), with the caller's environment, hence the caller's databases and data directory;
+- `initialize_utils_blocked()`, `open_run_ids()`, `last_run_id()`, `start_flask()`: runs in progress and mara's
+  run log;
+- `warehouse_on_sample_data()`: sample data and one ETL run, shared by the test modules of a session.
 """
 
 import contextlib
@@ -155,3 +158,21 @@ def warehouse_on_sample_data() -> dict:
         _warehouse_runs[key] = {'run_id': last_run_id(), 'output': etl.stdout,
                                 'seconds': time.monotonic() - started}
     return _warehouse_runs[key]
+
+
+def first_sql_task(pipeline_id: str | None = None) -> tuple:
+    """(url path, task, SQL text) of the first task that runs an SQL file, in a pipeline or in any.
+
+    Scripts and tests pick their task page with it, so that renaming a task breaks neither.
+    """
+    import app  # noqa: F401  (configures mara)
+    from app.pipelines import root_pipeline
+    for pipeline in root_pipeline().nodes.values():
+        if pipeline_id not in (None, pipeline.id) or not hasattr(pipeline, 'nodes'):
+            continue
+        for task in pipeline.nodes.values():
+            for command in getattr(task, 'commands', None) or []:
+                if getattr(command, 'sql_file_name', None):
+                    sql = (pipeline.base_path() / command.sql_file_name).read_text()
+                    return f'{pipeline.id}/{task.id}', task, sql
+    raise LookupError(f'no task runs an SQL file in {pipeline_id or "any pipeline"}')

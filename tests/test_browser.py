@@ -13,6 +13,7 @@ import pytest
 from app.pipelines import root_pipeline
 from tests.browser import chart_points, chromium, new_page
 from tests.servers import (
+    first_sql_task,
     gunicorn,
     initialize_utils_blocked,
     open_run_ids,
@@ -31,16 +32,6 @@ def _pipelines(node, path=()):
         if hasattr(child, 'nodes'):
             yield '/'.join((*path, child.id)), child
             yield from _pipelines(child, (*path, child.id))
-
-
-def _first_sql_task():
-    """(url path, task, its first SQL file's text) of the first task that runs an SQL file."""
-    for path, pipeline in _pipelines(root_pipeline()):
-        for task in pipeline.nodes.values():
-            for command in getattr(task, 'commands', None) or []:
-                if getattr(command, 'sql_file_name', None):
-                    return f'{path}/{task.id}', task, (pipeline.base_path() / command.sql_file_name).read_text()
-    raise AssertionError('no task runs an SQL file')
 
 
 @pytest.fixture(scope='module')
@@ -123,7 +114,7 @@ def test_the_root_and_every_pipeline_page(page, history):
 
 
 def test_a_task_page_shows_its_neighbours_run_times_and_sql(page, history):
-    path, task, sql = _first_sql_task()
+    path, task, sql = first_sql_task()
     _open(page, f'/pipelines/{path}')
     graph = _graph_nodes(page)
     assert task.id in graph and all(node.id in graph for node in task.upstreams | task.downstreams), graph

@@ -27,13 +27,15 @@ def pipeline() -> Pipeline:
     github.add(Task(
         id='create_gh_dim_next',
         description='Creates the empty tables of gh_dim_next.',
-        commands=[ExecuteSQL(sql_file_name='create_gh_dim_next.sql', replace=sql_replacements())]),
+        commands=[ExecuteSQL(sql_file_name='create_gh_dim_next.sql', replace=sql_replacements(),
+                             echo_queries=False)]),
         upstreams=['read_repo_activity'])
 
     github.add(Task(
         id='transform_repo',
         description='Builds the repository dimension of gh_dim_next from all days.',
-        commands=[ExecuteSQL(sql_file_name='transform_repo.sql', replace=sql_replacements())]),
+        commands=[ExecuteSQL(sql_file_name='transform_repo.sql', replace=sql_replacements(),
+                             echo_queries=False)]),
         upstreams=['create_gh_dim_next'])
 
     github.add(ParallelExecuteSQL(
@@ -42,13 +44,14 @@ def pipeline() -> Pipeline:
         file_name='transform_repo_activity.sql',
         parameter_function=chunks,
         parameter_placeholders=['@chunk@'],
-        replace=sql_replacements()),
+        replace=sql_replacements(),
+        echo_queries=False),
         upstreams=['create_gh_dim_next'])
 
     github.add(Task(
         id='publish_gh_dim',
         description='Declares the foreign keys of gh_dim_next and publishes it as gh_dim.',
-        commands=[ExecuteSQL(sql_file_name='publish_gh_dim.sql')]),
+        commands=[ExecuteSQL(sql_file_name='publish_gh_dim.sql', echo_queries=False)]),
         upstreams=['transform_repo', 'transform_repo_activity'])
 
     return github

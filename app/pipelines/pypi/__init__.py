@@ -27,28 +27,30 @@ def pipeline() -> Pipeline:
     pypi.add(Task(
         id='create_pypi_dim_next',
         description='Creates the empty tables of pypi_dim_next.',
-        commands=[ExecuteSQL(sql_file_name='create_pypi_dim_next.sql', replace=sql_replacements())]),
+        commands=[ExecuteSQL(sql_file_name='create_pypi_dim_next.sql', replace=sql_replacements(),
+                             echo_queries=False)]),
         upstreams=['read_download_counts'])
-
-    pypi.add(Task(
-        id='transform_dimensions',
-        description='Builds the project, project version, installer and Python version dimensions from all days.',
-        commands=[ExecuteSQL(sql_file_name='transform_dimensions.sql', replace=sql_replacements())]),
-        upstreams=['create_pypi_dim_next'])
 
     pypi.add(ParallelExecuteSQL(
         id='transform_download_counts',
-        description='Fills the download facts, daily project sketches and the flat data set, in chunks of days.',
+        description='Fills facts, daily project sketches and the flat data set, and collects members, by chunks.',
         file_name='transform_download_counts.sql',
         parameter_function=chunks,
         parameter_placeholders=['@chunk@'],
-        replace=sql_replacements()),
+        replace=sql_replacements(),
+        echo_queries=False),
         upstreams=['create_pypi_dim_next'])
+
+    pypi.add(Task(
+        id='transform_dimensions',
+        description='Builds the project, version, installer and Python version dimensions from the chunks\' members.',
+        commands=[ExecuteSQL(sql_file_name='transform_dimensions.sql', echo_queries=False)]),
+        upstreams=['transform_download_counts'])
 
     pypi.add(Task(
         id='publish_pypi_dim',
         description='Declares the foreign keys of pypi_dim_next and publishes it as pypi_dim.',
-        commands=[ExecuteSQL(sql_file_name='publish_pypi_dim.sql')]),
-        upstreams=['transform_dimensions', 'transform_download_counts'])
+        commands=[ExecuteSQL(sql_file_name='publish_pypi_dim.sql', echo_queries=False)]),
+        upstreams=['transform_dimensions'])
 
     return pypi

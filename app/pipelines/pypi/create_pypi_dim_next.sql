@@ -1,5 +1,6 @@
--- Starts pypi_dim_next, the next version of pypi_dim, with empty tables: transform_dimensions.sql and
--- the chunks of transform_download_counts.sql fill them in parallel.
+-- Starts pypi_dim_next, the next version of pypi_dim, with empty tables: the chunks of
+-- transform_download_counts.sql fill them in parallel, then transform_dimensions.sql builds the
+-- dimensions from what the chunks collected.
 --
 -- Keys: every dimension member is identified by a hash of its natural key (64 bits for the many
 -- projects and versions, 32 bits for the handful of installers and Python versions). The fact chunks
@@ -59,6 +60,21 @@ CREATE TABLE pypi_dim_next.daily_project_downloads (
   day_fk                   INTEGER NOT NULL,
   number_of_downloads      BIGINT,           -- all downloads of the project that day
   distinct_versions_sketch hll     NOT NULL  -- hll_cardinality(...) = distinct versions downloaded
+);
+
+-- Collected by the chunks from their days in the scan that also feeds daily_project_downloads: the
+-- versions downloaded per day (grouping_set 3), and the installers (5) and Python versions (6).
+-- transform_dimensions.sql builds the dimensions from it; publish_pypi_dim.sql drops it.
+-- grouping_set has a bit for each of (day_id, installer, python_version) that the set leaves out:
+-- 4 + 2 + 1, so (day_id, project, project_version) is 3.
+CREATE UNLOGGED TABLE pypi_dim_next.member_staging (
+  grouping_set        INTEGER NOT NULL,
+  day_id              INTEGER,
+  project             TEXT,
+  project_version     TEXT,
+  installer           TEXT,
+  python_version      TEXT,
+  number_of_downloads BIGINT
 );
 
 -- The flat data set: the facts with all attributes as readable names, for analysts and BI tools.

@@ -1,5 +1,6 @@
 -- Declares the foreign keys of the filled pypi_dim_next (after loading: checking them once is
--- cheaper than row by row) and publishes it as pypi_dim in one transaction.
+-- cheaper than row by row) and publishes it as pypi_dim: util.replace_schema swaps the schemas in one
+-- transaction.
 --
 -- Publishing drops the old pypi_dim with CASCADE, which also drops the foreign keys that point into it
 -- from other schemas (pp_dim.python_project_activity.project_fk). The python_projects pipeline, which
@@ -17,7 +18,7 @@ ALTER TABLE pypi_dim_next.daily_project_downloads ADD PRIMARY KEY (project_fk, d
 SELECT util.add_fk('pypi_dim_next', 'daily_project_downloads', 'day_fk', 'time', 'day', 'day_id');
 SELECT util.add_fk('pypi_dim_next', 'daily_project_downloads', 'project_fk', 'pypi_dim_next', 'project', 'project_id');
 
--- Facts are loaded day by day: a BRIN index on the day is tiny and prunes days for date filters.
-SELECT util.add_index('pypi_dim_next', 'download_counts', ARRAY['day_fk'], 'brin');
+-- Only needed while building.
+DROP TABLE pypi_dim_next.member_staging;
 
 SELECT util.replace_schema('pypi_dim', 'pypi_dim_next');

@@ -17,6 +17,17 @@ FROM pypi_data.downloads
 WHERE day_id BETWEEN @first_day_id@ AND @last_day_id@
   AND util.get_chunk(day_id, @number_of_chunks@) = @chunk@;
 
+-- One scan for the rest: the versions downloaded per day (the input of the daily sketches, and the
+-- members of the project and version dimensions), and the installers and Python versions.
+INSERT INTO pypi_dim_next.member_staging
+SELECT GROUPING(day_id, installer, python_version),
+       day_id, project, project_version, installer, python_version,
+       sum(number_of_downloads)
+FROM pypi_data.downloads
+WHERE day_id BETWEEN @first_day_id@ AND @last_day_id@
+  AND util.get_chunk(day_id, @number_of_chunks@) = @chunk@
+GROUP BY GROUPING SETS ((day_id, project, project_version), (installer), (python_version));
+
 -- hll_add_agg keeps a state of 128 kB per group. Aggregating sorted groups needs one state at a time;
 -- a hash table would hold one per project and day (and spill to disk). The groups are sorted by
 -- integer keys, which is cheap.
@@ -31,9 +42,9 @@ FROM (SELECT coalesce(hashtextextended(project, 0), -1) AS project_fk,
              day_id,
              coalesce(project_version, 'Unknown') AS project_version,
              number_of_downloads
-      FROM pypi_data.downloads
-      WHERE day_id BETWEEN @first_day_id@ AND @last_day_id@
-        AND util.get_chunk(day_id, @number_of_chunks@) = @chunk@) AS downloads
+      FROM pypi_dim_next.member_staging
+      WHERE grouping_set = 3
+        AND util.get_chunk(day_id, @number_of_chunks@) = @chunk@) AS version_downloads
 GROUP BY day_id, project_fk;
 
 RESET enable_hashagg;

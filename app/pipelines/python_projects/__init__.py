@@ -21,6 +21,7 @@ def pipeline() -> Pipeline:
     python_projects.add(Task(
         id='transform_python_project_activity',
         description='Builds pp_dim.python_project_activity and its flat data set, and publishes pp_dim.',
-        commands=[ExecuteSQL(sql_file_name='transform_python_project_activity.sql', replace=sql_replacements())]))
+        commands=[ExecuteSQL(sql_file_name='transform_python_project_activity.sql', replace=sql_replacements(),
+                             echo_queries=False)]))
 
     return python_projects
