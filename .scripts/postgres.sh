@@ -19,14 +19,14 @@ as_owner() {
 }
 
 # The cluster lives in the git-ignored .postgres folder, unless the postgres OS user cannot reach
-# it (for example a clone below /root): then in that user's home, one folder per project path.
+# it (for example a clone below /root): then in that user's home, one folder per configured path.
 cluster_dir() {
   local dir="$POSTGRES_LOCAL_DIR"
   if [ "$(id -u)" = 0 ]; then
     id postgres >/dev/null 2>&1 || die "there is no 'postgres' OS user; install the postgresql package"
     mkdir -p "$dir"
     if ! runuser -u postgres -- test -x "$(dirname "$dir")"; then
-      dir="$(getent passwd postgres | cut -d: -f6)/clusters/$(basename "$PROJECT_ROOT")-$(echo "$PROJECT_ROOT" | md5sum | cut -c1-8)"
+      dir="$(getent passwd postgres | cut -d: -f6)/clusters/$(basename "$PROJECT_ROOT")-$(echo "$dir" | md5sum | cut -c1-8)"
       mkdir -p "$dir"
     fi
     chown postgres:postgres "$dir"

@@ -1,9 +1,11 @@
 """The project's PostgreSQL scripts: setup is idempotent, a stopped cluster starts again, clear errors."""
 
 import os
+import pathlib
 import shutil
 import socket
 import subprocess
+import tempfile
 
 import pytest
 from conftest import PROJECT_ROOT, setup_databases
@@ -55,10 +57,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def second_cluster(tmp_path_factory):
+def second_cluster():
     """Settings for a second, throw-away local cluster (the shared one is never stopped by tests)."""
-    directory = tmp_path_factory.mktemp('cluster', numbered=True)
-    os.chmod(directory, 0o755)
+    directory = pathlib.Path(tempfile.mkdtemp(prefix='mara-test-cluster-', dir='/tmp'))
+    os.chmod(directory, 0o755)  # the postgres OS user must reach it
     env = {'POSTGRES_LOCAL_DIR': str(directory / 'pg'), 'POSTGRES_PORT': str(_free_port()), 'POSTGRES_HOST': ''}
     yield env
     _script('postgres.sh', 'stop', **env)
