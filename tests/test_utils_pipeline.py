@@ -125,3 +125,21 @@ def test_replace_schema_rolled_back_leaves_the_old_schema(utils_run, dwh):
     assert dwh('SELECT version FROM swap_demo.t') == [(1,)]
     assert dwh('SELECT version FROM swap_demo_next.t') == [(2,)]
     dwh('DROP SCHEMA swap_demo CASCADE; DROP SCHEMA swap_demo_next CASCADE')
+
+
+def test_rebuilding_time_keeps_the_foreign_keys_of_other_schemas(utils_run, flask_cli, dwh):
+    dwh('DROP SCHEMA IF EXISTS fk_demo CASCADE; CREATE SCHEMA fk_demo; '
+        'CREATE TABLE fk_demo.fact (day_fk INT REFERENCES time.day (day_id)); '
+        'INSERT INTO fk_demo.fact VALUES (20180410)')
+    result = flask_cli('mara-pipelines', 'run', '--path', 'utils')
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert dwh("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+               "WHERE conrelid = 'fk_demo.fact'::REGCLASS") \
+        == [('fact_day_fk_fkey', 'FOREIGN KEY (day_fk) REFERENCES "time".day(day_id)')]
+
+    # a referenced day leaving the range makes the swap fail, and the old time.day stays
+    failed = flask_cli('mara-pipelines', 'run', '--path', 'utils', FIRST_DATE='2018-04-20')
+    assert failed.returncode != 0
+    assert 'violates foreign key constraint "fact_day_fk_fkey"' in failed.stdout + failed.stderr
+    assert dwh('SELECT count(*), min(day_id) FROM time.day') == [(30, 20180401)]
+    dwh('DROP SCHEMA fk_demo CASCADE')

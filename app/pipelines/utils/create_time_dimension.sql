@@ -49,4 +49,27 @@ SELECT to_char(d, 'YYYYMMDD')::INTEGER,
 FROM generate_series(DATE '@first_date@', DATE '@last_date@', INTERVAL '1 day') AS days(ts),
      LATERAL (SELECT ts::DATE AS d) AS day;
 
-SELECT util.replace_schema('time', 'time_next');
+-- Publish. The facts of other schemas reference time.day, and replacing the schema drops their
+-- foreign keys (DROP SCHEMA ... CASCADE). Day ids are natural keys, so the keys are declared again on
+-- the new table in the same transaction; should a referenced day have left the range, the swap fails
+-- and the old time schema stays.
+DO $$
+DECLARE
+  reference RECORD;
+  references_to_day JSONB;
+BEGIN
+  SELECT coalesce(jsonb_agg(jsonb_build_object('table', conrelid::REGCLASS::TEXT, 'name', conname,
+                                               'definition', pg_get_constraintdef(oid))), '[]')
+  INTO references_to_day
+  FROM pg_constraint
+  WHERE contype = 'f' AND confrelid = to_regclass('time.day') AND conrelid <> to_regclass('time.day');
+
+  PERFORM util.replace_schema('time', 'time_next');
+
+  FOR reference IN SELECT * FROM jsonb_to_recordset(references_to_day) AS r("table" TEXT, name TEXT, definition TEXT)
+  LOOP
+    -- "table" is a REGCLASS rendered as text, already quoted where needed
+    EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', reference."table", reference.name, reference.definition);
+  END LOOP;
+END
+$$;
