@@ -1,22 +1,36 @@
 """Workarounds for bugs in the pinned mara packages: the only place where mara code is changed.
 
-Each fix names the bug and the version it was seen in, and is covered by tests/test_mara_fixes.py.
+Each fix names the bug, the version it was seen in, and the tests that cover it.
 Remove a fix when the pinned version no longer has the bug (the test then tells).
 """
 
+import contextlib
+import datetime
+import functools
+import multiprocessing
+
+import flask
+import mara_app.layout
+import mara_db.dbs
+import mara_pipelines.cli
+import mara_pipelines.execution
 import mara_pipelines.pipelines
+import psutil
+from mara_pipelines.logging import logger, pipeline_events
 from mara_pipelines.parallel_tasks import files as parallel_files
 
 # Bug 1 (mara-pipelines 3.5.0): `Task.__init__` sets the private generator attribute only for callable
 # `commands`, so `add_command(s)` on a task built from a list raises AttributeError
 # ('Task' object has no attribute '_Task__dynamic_commands_generator_func'). ParallelReadFile with
 # `partition_target_table_by_day_id=True` always hits it. A class-level default fixes every instance.
+# Tested in tests/test_mara_fixes.py.
 mara_pipelines.pipelines.Task._Task__dynamic_commands_generator_func = None
 
 
 # Bug 2 (mara-pipelines 3.4.0, 3.5.0): ParallelReadFile with `file_dependencies` and without
 # `commands_after` appends to `sub_pipeline.final_node.commands` while there is no final node
 # (AttributeError: 'NoneType' object has no attribute 'commands'). Give it an empty final task.
+# Tested in tests/test_mara_fixes.py.
 _original_add_parallel_tasks = parallel_files._ParallelRead.add_parallel_tasks
 
 
@@ -34,9 +48,7 @@ parallel_files._ParallelRead.add_parallel_tasks = _add_parallel_tasks
 # return the code 'esc' with an empty tag. mara only checks for Cancel and then opens the child node ''
 # (KeyError: '', exit 1 with a traceback). While the command runs, its Dialog reports Esc as Cancel,
 # so Esc leaves the runner as Cancel does (exit 0). Tested in tests/test_interactive_runner.py (tmux).
-import functools  # noqa: E402 (each fix imports what it needs)
 
-import mara_pipelines.cli  # noqa: E402 (each fix imports what it needs)
 
 _original_run_interactively = mara_pipelines.cli.run_interactively.callback
 
@@ -75,14 +87,7 @@ mara_pipelines.cli.run_interactively.callback = _run_interactively_esc_leaves
 # leaves the run's processes behind, whose output nobody reads any more: those are stopped, so that
 # what the run log says is true and the lock can be released.
 # Tested in tests/test_web_ui.py, tests/test_cli.py and tests/test_browser.py.
-import contextlib  # noqa: E402 (each fix imports what it needs)
-import datetime  # noqa: E402 (each fix imports what it needs)
-import multiprocessing  # noqa: E402 (each fix imports what it needs)
 
-import mara_db.dbs  # noqa: E402 (each fix imports what it needs)
-import mara_pipelines.execution  # noqa: E402 (each fix imports what it needs)
-import psutil  # noqa: E402 (each fix imports what it needs)
-from mara_pipelines.logging import logger, pipeline_events  # noqa: E402 (each fix imports what it needs)
 
 RUN_LOCK_ID = 73_700_001  # key of the advisory lock; advisory locks are per database, hence per mara db
 
@@ -191,8 +196,6 @@ mara_pipelines.execution.run_pipeline = _run_pipeline_one_at_a_time
 # stops mara.js before it highlights the current navigation entry, and the timeline chart stops
 # redrawing. Popper 1.16.1 (MIT, npm `popper.js`, in app/ui/static/vendor) is loaded before Bootstrap.
 # Tested in tests/test_web_ui.py (script order) and tests/test_browser.py (no page errors, highlighting).
-import flask  # noqa: E402 (each fix imports what it needs)
-import mara_app.layout  # noqa: E402 (each fix imports what it needs)
 
 _original_js_files = mara_app.layout.js_files
 
