@@ -187,9 +187,9 @@ def machine() -> list[str]:
                    if line.startswith('MemTotal')), '?')
     env = benchmark_env(pathlib.Path('.'), 1)
     server = psql(env, 'postgres', 'SHOW server_version')
-    settings = psql(env, 'postgres', "SELECT string_agg(name || ' = ' || setting || coalesce(unit, ''), ', ' "
-                                     "ORDER BY name) FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', "
-                                     "'wal_level', 'synchronous_commit', 'max_parallel_workers_per_gather')")
+    settings = psql(env, 'postgres', "SELECT string_agg(name || ' = ' || current_setting(name), ', ' ORDER BY name) "
+                                     "FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'wal_level', "
+                                     "'synchronous_commit', 'max_parallel_workers_per_gather')")
     return [f'- {os.cpu_count()} cores (nproc), {cpu}, {memory} GB RAM, {platform.system()} {platform.release()}',
             f'- PostgreSQL {server}: {settings}',
             f'- Python {platform.python_version()}, MAX_PARALLEL_TASKS and NUMBER_OF_CHUNKS at their defaults']
@@ -202,6 +202,22 @@ def megabytes(size: int) -> str:
 def top_nodes(nodes: list[tuple[str, bool, float]], count: int) -> list[tuple[str, float]]:
     tasks = [(path, seconds) for path, is_pipeline, seconds in nodes if not is_pipeline]
     return sorted(tasks, key=lambda node: -node[1])[:count]
+
+
+def phase_seconds(nodes: list[tuple[str, bool, float]]) -> list[tuple[str, float]]:
+    """Task seconds per phase: the tasks of both cores added up."""
+    phases = {'reading files (COPY into day partitions, checks, mara bookkeeping)': 0.0,
+              'transforming and publishing pypi_dim and gh_dim': 0.0, 'python_projects': 0.0, 'utils': 0.0}
+    for path, is_pipeline, seconds in nodes:
+        if is_pipeline:
+            continue
+        if '/read_' in path:
+            phases['reading files (COPY into day partitions, checks, mara bookkeeping)'] += seconds
+        elif path.startswith(('pypi/', 'github/')):
+            phases['transforming and publishing pypi_dim and gh_dim'] += seconds
+        else:
+            phases[path.split('/')[0]] += seconds
+    return list(phases.items())
 
 
 def report(args: argparse.Namespace, runs: list[dict]) -> str:
@@ -235,6 +251,13 @@ def report(args: argparse.Namespace, runs: list[dict]) -> str:
         f"| adding one day (incremental run) | {median['add_day']:.1f} s |",
         f'| database size after the full ETL | {megabytes(total)} (target: at most 400 MB) |',
         '',
+        'The COPY baseline loads every file with its own `zcat | psql -c "COPY ... FROM STDIN"`, one after '
+        'another, into unindexed tables of a scratch database. The full ETL is `flask mara-pipelines run` '
+        '(all pipelines, starting flask included) on fresh databases; adding one day is the next run after '
+        'the files of one more day appeared (it reads those two files and rebuilds the star schemas from '
+        'all days). Both are wall times on a machine that others may use at the same time: the load '
+        'average is given per run.',
+        '',
         'Every run:',
         '',
         '| run | load average | COPY | full ETL | ETL / COPY | adding one day |',
@@ -254,6 +277,15 @@ def report(args: argparse.Namespace, runs: list[dict]) -> str:
         '|---|---|',
         *(f'| {path} | {seconds:.2f} |' for path, is_pipeline, seconds in best['nodes']
           if is_pipeline and '/' not in path),
+        '',
+        '### Where the time goes in that run',
+        '',
+        'Task seconds per phase (two tasks run at a time, so they add up to about twice the wall time '
+        'they take; the rest of the wall time is starting flask and mara, and mara scheduling):',
+        '',
+        '| phase | task seconds |',
+        '|---|---|',
+        *(f'| {phase} | {seconds:.1f} |' for phase, seconds in phase_seconds(best['nodes'])),
         '',
         '### Top nodes of that run',
         '',

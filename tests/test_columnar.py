@@ -25,8 +25,21 @@ DATA_SETS = ['pypi_dim.download_counts_data_set', 'gh_dim.repo_activity_data_set
 
 
 def storage_of(table: str) -> str:
-    return query('SELECT amname FROM pg_class JOIN pg_am ON pg_am.oid = relam WHERE pg_class.oid = %s::REGCLASS',
-                 (table,))[0][0]
+    """The storage of a data set table: of its partitions, when it is partitioned (by chunk of days)."""
+    rows = query("""
+SELECT DISTINCT amname FROM pg_class JOIN pg_am ON pg_am.oid = relam
+WHERE pg_class.oid = %(table)s::REGCLASS
+   OR pg_class.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = %(table)s::REGCLASS)""", {'table': table})
+    assert len(rows) == 1, rows
+    return rows[0][0]
+
+
+def storage_lines(table: str) -> list[str]:
+    """What the run output says about the storage of a data set table: per chunk, if chunked."""
+    schema, name = table.split('.')
+    if table == 'pp_dim.python_project_activity_data_set':
+        return [f'{schema}_next.{name}:']
+    return [f'{schema}_next.{name}_{chunk}:' for chunk in range(2)]
 
 
 @pytest.fixture
@@ -37,14 +50,20 @@ def util_functions(databases, tmp_path):
 
 
 @pytest.mark.parametrize('storage, ddl', [
-    ('heap', 'CREATE TABLE pypi_dim_next.download_counts_data_set ("Date" DATE, "Project" TEXT) USING heap'),
-    ('columnar', 'CREATE TABLE pypi_dim_next.download_counts_data_set ("Date" DATE, "Project" TEXT) USING columnar'),
-    ('cstore_fdw', 'CREATE FOREIGN TABLE pypi_dim_next.download_counts_data_set ("Date" DATE, "Project" TEXT) '
-                   "SERVER cstore_server OPTIONS (compression 'pglz')"),
+    ('heap', 'CREATE TABLE pypi_dim_next.download_counts_data_set_0 (LIKE pypi_dim_next.download_counts_data_set, '
+             'CHECK (util.get_chunk("Date", 2) = 0)) USING heap'),
+    ('columnar', 'CREATE TABLE pypi_dim_next.download_counts_data_set_0 (LIKE pypi_dim_next.download_counts_data_set, '
+                 'CHECK (util.get_chunk("Date", 2) = 0)) USING columnar'),
 ])
 def test_data_set_ddl(util_functions, storage, ddl):
-    assert query("SELECT util.data_set_table_ddl('pypi_dim_next', 'download_counts_data_set', "
-                 "'\"Date\" DATE, \"Project\" TEXT', %s)", (storage,)) == [(ddl,)]
+    assert query("SELECT util.data_set_table_ddl('pypi_dim_next', 'download_counts_data_set_0', "
+                 "'LIKE pypi_dim_next.download_counts_data_set, CHECK (util.get_chunk(\"Date\", 2) = 0)', %s)",
+                 (storage,)) == [(ddl,)]
+
+
+def test_unknown_storage_is_refused(util_functions):
+    with pytest.raises(psycopg2.errors.RaiseException, match='unknown storage cstore_fdw'):
+        query("SELECT util.data_set_table_ddl('s', 't', 'a INTEGER', 'cstore_fdw')")
 
 
 def test_data_set_ddl_quotes_identifiers(util_functions):
@@ -53,7 +72,7 @@ def test_data_set_ddl_quotes_identifiers(util_functions):
 
 
 def test_storage_without_columnar_on_the_server(util_functions):
-    assert query('SELECT util.available_columnar_storage()') == [(None,)]
+    assert query('SELECT util.has_columnar_storage()') == [(False,)]
     assert query("SELECT util.data_set_storage('auto'), util.data_set_storage('off')") == [('heap', 'heap')]
     with pytest.raises(psycopg2.errors.RaiseException, match='COLUMNAR_STORAGE=on, but this server has no columnar'):
         query("SELECT util.data_set_storage('on')")
@@ -66,8 +85,8 @@ def test_heap_path_of_a_full_run(databases, tmp_path_factory):
     assert [storage_of(table) for table in DATA_SETS] == ['heap'] * 3
     text = generated_run_output()
     for table in DATA_SETS:
-        schema, name = table.split('.')
-        assert f'{schema}_next.{name}: heap storage (COLUMNAR_STORAGE=auto)' in text
+        for line in storage_lines(table):
+            assert f'{line} heap storage (COLUMNAR_STORAGE=auto)' in text
 
 
 @pytest.fixture
@@ -90,8 +109,8 @@ def test_columnar_storage_is_detected_and_used(columnar_stand_in):
     assert query("SELECT util.data_set_storage('auto'), util.data_set_storage('on')") == [('columnar', 'columnar')]
     assert [storage_of(table) for table in DATA_SETS] == ['columnar'] * 3
     for table in DATA_SETS:
-        schema, name = table.split('.')
-        assert f'{schema}_next.{name}: columnar storage (COLUMNAR_STORAGE=auto)' in output(result)
+        for line in storage_lines(table):
+            assert f'{line} columnar storage (COLUMNAR_STORAGE=auto)' in output(result)
     assert query('SELECT "Repository", "Number of forks" FROM gh_dim.repo_activity_data_set') == [('flask', 10)]
 
 

@@ -63,7 +63,7 @@ def test_all_foreign_keys_are_declared_and_validated(warehouse):
     foreign_keys = set(query("""
 SELECT conrelid::REGCLASS::TEXT, attname, confrelid::REGCLASS::TEXT, convalidated
 FROM pg_constraint JOIN pg_attribute ON attrelid = conrelid AND attnum = conkey[1]
-WHERE contype = 'f' AND connamespace = 'gh_dim'::REGNAMESPACE"""))
+WHERE contype = 'f' AND conparentid = 0 AND connamespace = 'gh_dim'::REGNAMESPACE"""))
     assert foreign_keys == {('gh_dim.repo_activity', 'day_fk', '"time".day', True),
                             ('gh_dim.repo_activity', 'repo_fk', 'gh_dim.repo', True)}
 

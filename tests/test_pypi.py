@@ -89,7 +89,7 @@ def test_all_foreign_keys_are_declared_and_validated(warehouse):
     foreign_keys = set(query("""
 SELECT conrelid::REGCLASS::TEXT, attname, confrelid::REGCLASS::TEXT, convalidated
 FROM pg_constraint JOIN pg_attribute ON attrelid = conrelid AND attnum = conkey[1]
-WHERE contype = 'f' AND connamespace = 'pypi_dim'::REGNAMESPACE"""))
+WHERE contype = 'f' AND conparentid = 0 AND connamespace = 'pypi_dim'::REGNAMESPACE"""))
     assert foreign_keys == {
         ('pypi_dim.download_counts', 'day_fk', '"time".day', True),
         ('pypi_dim.download_counts', 'project_version_fk', 'pypi_dim.project_version', True),

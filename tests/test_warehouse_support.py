@@ -194,9 +194,11 @@ def fingerprint() -> dict[str, tuple[int, str]]:
 
 
 def published_tables() -> set[str]:
-    """All tables of the *_dim schemas."""
-    return {f'{schema}.{table}' for schema, table in query(
-        "SELECT schemaname, tablename FROM pg_tables WHERE schemaname IN ('pypi_dim', 'gh_dim', 'pp_dim')")}
+    """All tables of the *_dim schemas (partitioned tables without their partitions)."""
+    return {row[0] for row in query("""
+SELECT oid::REGCLASS::TEXT FROM pg_class
+WHERE relnamespace::REGNAMESPACE::TEXT IN ('pypi_dim', 'gh_dim', 'pp_dim') AND relkind IN ('r', 'p', 'f')
+  AND NOT relispartition""")}
 
 
 # ---------------------------------------------------------------- one warehouse of generated data

@@ -26,7 +26,7 @@ def pipeline() -> Pipeline:
 
     github.add(Task(
         id='create_gh_dim_next',
-        description='Creates the empty tables of gh_dim_next.',
+        description='Creates gh_dim_next with empty tables of the facts and the flat data set.',
         commands=[ExecuteSQL(sql_file_name='create_gh_dim_next.sql', replace=sql_replacements(),
                              echo_queries=False)]),
         upstreams=['read_repo_activity'])
@@ -50,8 +50,9 @@ def pipeline() -> Pipeline:
 
     github.add(Task(
         id='publish_gh_dim',
-        description='Declares the foreign keys of gh_dim_next and publishes it as gh_dim.',
-        commands=[ExecuteSQL(sql_file_name='publish_gh_dim.sql', echo_queries=False)]),
+        description='Attaches the data set chunks, declares the foreign keys and publishes gh_dim_next as gh_dim.',
+        commands=[ExecuteSQL(sql_file_name='publish_gh_dim.sql', replace=sql_replacements(),
+                             echo_queries=False)]),
         upstreams=['transform_repo', 'transform_repo_activity'])
 
     return github

@@ -1,9 +1,25 @@
--- Fills gh_dim_next.repo with every repository of the days that time.day covers. Runs beside the
+-- Builds gh_dim_next.repo with every repository of the days that time.day covers. Runs beside the
 -- fact chunks, which compute the same ids on their own.
+--
+-- Keys: a repository is identified by a 64-bit hash of 'user/repository'. The repo dimension has about
+-- as many members as there are facts, so looking ids up would cost a join of two tables of millions
+-- of rows; a hash is computed from the fact row alone, and stays the same across rebuilds. A hash
+-- collision would fail the primary key, never give wrong numbers.
+--
+-- One transaction: a table created and filled in it is written without WAL (wal_level = minimal).
+
+BEGIN;
 
 -- The ETL runs as many tasks at once as there are cores: parallel workers per query would only
 -- oversubscribe them.
 SET max_parallel_workers_per_gather = 0;
+
+-- Grain: one GitHub repository (user and repository name).
+CREATE TABLE gh_dim_next.repo (
+  repo_id   BIGINT NOT NULL, -- hashtextextended('user/repository', 0); -1: unknown
+  repo_name TEXT   NOT NULL, -- flask
+  user_name TEXT   NOT NULL  -- pallets; 'Unknown' when the file gave none
+);
 
 -- Nearly every file row is a repository of its own, so this is a distinct over millions of rows:
 -- sorting them by the 64-bit id (names only break ties) is faster than hashing the names, and leaves
@@ -22,3 +38,5 @@ UNION ALL
  ORDER BY repo_id, repo_name, user_name);
 
 ALTER TABLE gh_dim_next.repo ADD PRIMARY KEY (repo_id);
+
+COMMIT;

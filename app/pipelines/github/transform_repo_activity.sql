@@ -1,6 +1,13 @@
 -- Fills the facts and the flat data set of gh_dim_next with the days of chunk @chunk@
 -- (of @number_of_chunks@). The chunks run in parallel; each reads only its own days. No joins: the
--- repository key is a hash of the name (see create_gh_dim_next.sql).
+-- repository key is a hash of the name (see transform_repo.sql).
+--
+-- One transaction: the chunk's partition of the flat data set is created and filled in it, so that it
+-- is written without WAL (wal_level = minimal). Its CHECK constraint spells out the partition bound
+-- (IS NOT NULL included, else PostgreSQL does not see that it implies it), so that publish_gh_dim.sql
+-- attaches it without a scan.
+
+BEGIN;
 
 -- The ETL runs as many tasks at once as there are cores: parallel workers per query would only
 -- oversubscribe them.
@@ -17,7 +24,14 @@ FROM github_data.repo_activity
 WHERE day_id BETWEEN @first_day_id@ AND @last_day_id@
   AND util.get_chunk(day_id, @number_of_chunks@) = @chunk@;
 
-INSERT INTO gh_dim_next.repo_activity_data_set
+SELECT util.create_data_set_table(
+  'gh_dim_next', 'repo_activity_data_set_@chunk@',
+  'LIKE gh_dim_next.repo_activity_data_set,
+   CHECK (util.get_chunk("Date", @number_of_chunks@) IS NOT NULL
+          AND util.get_chunk("Date", @number_of_chunks@) = @chunk@)',
+  '@columnar_storage@') AS storage;
+
+INSERT INTO gh_dim_next.repo_activity_data_set_@chunk@
 SELECT make_date(day_id / 10000, day_id / 100 % 100, day_id % 100),
        coalesce(user_name, 'Unknown'),
        coalesce(repository, 'Unknown'),
@@ -27,3 +41,5 @@ SELECT make_date(day_id / 10000, day_id / 100 % 100, day_id % 100),
 FROM github_data.repo_activity
 WHERE day_id BETWEEN @first_day_id@ AND @last_day_id@
   AND util.get_chunk(day_id, @number_of_chunks@) = @chunk@;
+
+COMMIT;

@@ -26,7 +26,7 @@ def pipeline() -> Pipeline:
 
     pypi.add(Task(
         id='create_pypi_dim_next',
-        description='Creates the empty tables of pypi_dim_next.',
+        description='Creates pypi_dim_next with the empty tables of dimensions, facts and the flat data set.',
         commands=[ExecuteSQL(sql_file_name='create_pypi_dim_next.sql', replace=sql_replacements(),
                              echo_queries=False)]),
         upstreams=['read_download_counts'])
@@ -49,8 +49,9 @@ def pipeline() -> Pipeline:
 
     pypi.add(Task(
         id='publish_pypi_dim',
-        description='Declares the foreign keys of pypi_dim_next and publishes it as pypi_dim.',
-        commands=[ExecuteSQL(sql_file_name='publish_pypi_dim.sql', echo_queries=False)]),
+        description='Attaches the data set chunks, declares the foreign keys and publishes pypi_dim_next as pypi_dim.',
+        commands=[ExecuteSQL(sql_file_name='publish_pypi_dim.sql', replace=sql_replacements(),
+                             echo_queries=False)]),
         upstreams=['transform_dimensions'])
 
     return pypi

@@ -2,6 +2,11 @@
 -- transform_download_counts.sql fill them in parallel, then transform_dimensions.sql builds the
 -- dimensions from what the chunks collected.
 --
+-- The flat data set is partitioned by chunk of days: each chunk creates and fills its own partition
+-- in one transaction, which PostgreSQL writes without WAL (wal_level = minimal), and
+-- publish_pypi_dim.sql attaches them. (Not so the facts: the utils pipeline declares the foreign keys
+-- to time.day again after rebuilding it, and cannot do that for a partitioned table yet.)
+--
 -- Keys: every dimension member is identified by a hash of its natural key (64 bits for the many
 -- projects and versions, 32 bits for the handful of installers and Python versions). The fact chunks
 -- compute the keys from a file row alone, with no lookup (and hence no join that the planner could
@@ -77,9 +82,13 @@ CREATE UNLOGGED TABLE pypi_dim_next.member_staging (
   number_of_downloads BIGINT
 );
 
--- The flat data set: the facts with all attributes as readable names, for analysts and BI tools.
-SELECT util.create_data_set_table(
-  'pypi_dim_next', 'download_counts_data_set',
-  '"Date" DATE NOT NULL, "Project" TEXT NOT NULL, "Project version" TEXT NOT NULL,
-   "Python version" TEXT NOT NULL, "Installer" TEXT NOT NULL, "Number of downloads" INTEGER',
-  '@columnar_storage@') AS storage;
+-- The flat data set: the facts with all attributes as readable names, for analysts and BI tools. Its
+-- partitions get columnar storage where the server has it (see transform_download_counts.sql).
+CREATE TABLE pypi_dim_next.download_counts_data_set (
+  "Date"                DATE    NOT NULL,
+  "Project"             TEXT    NOT NULL,
+  "Project version"     TEXT    NOT NULL,
+  "Python version"      TEXT    NOT NULL,
+  "Installer"           TEXT    NOT NULL,
+  "Number of downloads" INTEGER
+) PARTITION BY LIST ((util.get_chunk("Date", @number_of_chunks@)));

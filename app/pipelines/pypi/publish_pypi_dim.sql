@@ -7,6 +7,8 @@
 -- runs after this one, declares them again; the project ids that pp_dim holds stay valid meanwhile,
 -- since they are hashes of the project names.
 
+SELECT util.attach_chunk_tables('pypi_dim_next', 'download_counts_data_set', @number_of_chunks@);
+
 SELECT util.add_fk('pypi_dim_next', 'download_counts', 'day_fk', 'time', 'day', 'day_id');
 SELECT util.add_fk('pypi_dim_next', 'download_counts', 'project_version_fk',
                    'pypi_dim_next', 'project_version', 'project_version_id');

@@ -1,6 +1,13 @@
 -- Fills the fact tables of pypi_dim_next with the days of chunk @chunk@ (of @number_of_chunks@).
 -- The chunks run in parallel; each reads only its own days of pypi_data.downloads. No joins: the
 -- dimension keys are hashes of the names (see create_pypi_dim_next.sql).
+--
+-- One transaction: the chunk's partition of the flat data set is created and filled in it, so that it
+-- is written without WAL (wal_level = minimal). Its CHECK constraint spells out the partition bound
+-- (IS NOT NULL included, else PostgreSQL does not see that it implies it), so that
+-- publish_pypi_dim.sql attaches it without a scan.
+
+BEGIN;
 
 -- The ETL runs as many tasks at once as there are cores: parallel workers per query would only
 -- oversubscribe them.
@@ -49,7 +56,14 @@ GROUP BY day_id, project_fk;
 
 RESET enable_hashagg;
 
-INSERT INTO pypi_dim_next.download_counts_data_set
+SELECT util.create_data_set_table(
+  'pypi_dim_next', 'download_counts_data_set_@chunk@',
+  'LIKE pypi_dim_next.download_counts_data_set,
+   CHECK (util.get_chunk("Date", @number_of_chunks@) IS NOT NULL
+          AND util.get_chunk("Date", @number_of_chunks@) = @chunk@)',
+  '@columnar_storage@') AS storage;
+
+INSERT INTO pypi_dim_next.download_counts_data_set_@chunk@
 SELECT make_date(day_id / 10000, day_id / 100 % 100, day_id % 100),
        coalesce(project, 'Unknown'),
        coalesce(project_version, 'Unknown'),
@@ -59,3 +73,5 @@ SELECT make_date(day_id / 10000, day_id / 100 % 100, day_id % 100),
 FROM pypi_data.downloads
 WHERE day_id BETWEEN @first_day_id@ AND @last_day_id@
   AND util.get_chunk(day_id, @number_of_chunks@) = @chunk@;
+
+COMMIT;

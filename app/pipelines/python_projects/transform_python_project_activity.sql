@@ -1,7 +1,7 @@
 -- pp_dim: PyPI downloads and GitHub activity of Python projects per day, matched by name: the
 -- GitHub numbers of a project are the sums over all repositories named like the project, whoever
--- owns them (pallets/flask and its forks for flask). Built from the published pypi_dim and gh_dim
--- into pp_dim_next, then published as pp_dim.
+-- owns them (pallets/flask and its forks for flask). Built from the published pypi_dim and the GitHub
+-- rows into pp_dim_next, then published as pp_dim.
 
 -- The ETL runs as many tasks at once as there are cores: parallel workers per query would only
 -- oversubscribe them.
@@ -20,25 +20,19 @@ CREATE TABLE pp_dim_next.python_project_activity (
   number_of_closed_pull_requests BIGINT   -- activity that day
 );
 
--- The repositories named like a project: a few thousand of the millions in gh_dim.repo. Analyzed, so
--- that the planner joins the facts to them by hash (the fresh gh_dim tables have no statistics yet).
-CREATE TEMPORARY TABLE project_repo AS
-SELECT repo_id, repo_name
-FROM gh_dim.repo
-  JOIN pypi_dim.project ON project_name = repo_name
-WHERE repo_id <> -1 AND project_id <> -1;
-
-ANALYZE project_repo;
-
 WITH repository_activity AS (
-  -- the activity of the repositories named like a project, summed per name and day
-  SELECT day_fk, repo_name,
+  -- The activity of the repositories named like a project, summed per name and day. Read from the raw
+  -- rows in github_data, which gh_dim.repo_activity holds one to one (see transform_repo_activity.sql
+  -- of the github pipeline): they carry the repository name, so only the few rows named like a project
+  -- are aggregated, without a join of the millions of rows of gh_dim.repo_activity and gh_dim.repo.
+  SELECT day_id, repository,
          sum(number_of_forks) AS number_of_forks,
          sum(number_of_commits) AS number_of_commits,
          sum(number_of_closed_pull_requests) AS number_of_closed_pull_requests
-  FROM gh_dim.repo_activity
-    JOIN project_repo ON repo_id = repo_fk
-  GROUP BY day_fk, repo_name)
+  FROM github_data.repo_activity
+  WHERE day_id BETWEEN @first_day_id@ AND @last_day_id@
+    AND repository IN (SELECT project_name FROM pypi_dim.project WHERE project_id <> -1)
+  GROUP BY day_id, repository)
 INSERT INTO pp_dim_next.python_project_activity
 SELECT downloads.day_fk,
        downloads.project_fk,
@@ -49,7 +43,7 @@ SELECT downloads.day_fk,
 FROM pypi_dim.daily_project_downloads AS downloads
   JOIN pypi_dim.project ON project_id = downloads.project_fk
   LEFT JOIN repository_activity
-    ON repository_activity.day_fk = downloads.day_fk AND repo_name = project_name AND project_id <> -1;
+    ON day_id = downloads.day_fk AND repository = project_name AND project_id <> -1;
 
 ALTER TABLE pp_dim_next.python_project_activity ADD PRIMARY KEY (day_fk, project_fk);
 

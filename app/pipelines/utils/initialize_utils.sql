@@ -63,71 +63,89 @@ END
 $$;
 
 
--- ---------------------------------------------------------------- columnar storage of flat data sets
+-- ---------------------------------------------------------------- chunks of days
 
--- The columnar storage that this server offers: 'columnar' (the table access method of Citus 10+ or
--- of the citus_columnar extension), 'cstore_fdw' (the archived foreign data wrapper of Citus for
--- PostgreSQL <= 12), or NULL when there is none. The extension must have been created in this database.
-CREATE OR REPLACE FUNCTION util.available_columnar_storage()
-  RETURNS TEXT
-  LANGUAGE sql STABLE
+-- The chunk of a date: the same as util.get_chunk of its day_id, for tables with a date column.
+CREATE OR REPLACE FUNCTION util.get_chunk(day DATE, number_of_chunks INTEGER)
+  RETURNS INTEGER
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
 AS $$
-  SELECT CASE
-           WHEN EXISTS(SELECT FROM pg_am WHERE amname = 'columnar' AND amtype = 't') THEN 'columnar'
-           WHEN EXISTS(SELECT FROM pg_foreign_data_wrapper WHERE fdwname = 'cstore_fdw') THEN 'cstore_fdw'
-         END
+  SELECT ((day - DATE '2000-01-01') % number_of_chunks)::INTEGER
 $$;
 
 
--- The storage for flat data set tables, given the COLUMNAR_STORAGE setting: 'auto' takes columnar
--- storage when the server has it and heap otherwise; 'on' insists on columnar storage (and fails
--- loudly without it, rather than silently building slow tables); 'off' always means heap.
+-- Attaches the tables `table_name`_0 .. _<n-1>, which parallel tasks filled with one chunk of days
+-- each, as the partitions of `table_name` (partitioned by LIST (util.get_chunk(..., n))). Each chunk
+-- table has a CHECK constraint that matches its partition bound, so attaching it needs no scan.
+CREATE OR REPLACE FUNCTION util.attach_chunk_tables(schema_name TEXT, table_name TEXT, number_of_chunks INTEGER)
+  RETURNS VOID
+  LANGUAGE plpgsql
+AS $$
+BEGIN
+  FOR chunk IN 0 .. number_of_chunks - 1 LOOP
+    EXECUTE format('ALTER TABLE %I.%I ATTACH PARTITION %I.%I FOR VALUES IN (%s)',
+                   schema_name, table_name, schema_name, format('%s_%s', table_name, chunk), chunk);
+  END LOOP;
+END
+$$;
+
+
+-- ---------------------------------------------------------------- columnar storage of flat data sets
+
+-- Whether this server offers columnar storage: the table access method `columnar` of Citus 10+ (or of
+-- the citus_columnar extension), once the extension is created in this database.
+CREATE OR REPLACE FUNCTION util.has_columnar_storage()
+  RETURNS BOOLEAN
+  LANGUAGE sql STABLE
+AS $$
+  SELECT EXISTS(SELECT FROM pg_am WHERE amname = 'columnar' AND amtype = 't')
+$$;
+
+
+-- The storage of flat data set tables for the COLUMNAR_STORAGE setting: 'auto' takes columnar storage
+-- when the server has it and heap otherwise; 'on' insists on columnar storage (and fails loudly
+-- without it, rather than silently building slower tables); 'off' always means heap.
 CREATE OR REPLACE FUNCTION util.data_set_storage(setting TEXT)
   RETURNS TEXT
   LANGUAGE plpgsql STABLE
 AS $$
-DECLARE
-  available TEXT := util.available_columnar_storage();
 BEGIN
   IF setting = 'off' THEN
     RETURN 'heap';
   ELSIF setting = 'auto' THEN
-    RETURN coalesce(available, 'heap');
+    RETURN CASE WHEN util.has_columnar_storage() THEN 'columnar' ELSE 'heap' END;
   ELSIF setting = 'on' THEN
-    IF available IS NULL THEN
-      RAISE EXCEPTION 'COLUMNAR_STORAGE=on, but this server has no columnar storage (neither the columnar access method of Citus nor cstore_fdw)'
+    IF NOT util.has_columnar_storage() THEN
+      RAISE EXCEPTION 'COLUMNAR_STORAGE=on, but this server has no columnar storage (the columnar access method of Citus)'
         USING HINT = 'Install Citus and CREATE EXTENSION citus_columnar (or citus), or set COLUMNAR_STORAGE=auto';
     END IF;
-    RETURN available;
+    RETURN 'columnar';
   END IF;
   RAISE EXCEPTION 'COLUMNAR_STORAGE=%: use auto, on or off', setting;
 END
 $$;
 
 
--- The CREATE statement of a flat data set table with the given column definitions (a list like
--- '"Date" DATE, "Project" TEXT') in the given storage ('heap', 'columnar' or 'cstore_fdw').
--- Kept apart from its execution so that the DDL of every storage can be tested on any server.
-CREATE OR REPLACE FUNCTION util.data_set_table_ddl(schema_name TEXT, table_name TEXT, column_definitions TEXT,
+-- The CREATE statement of a flat data set table: `table_elements` is what goes between the parentheses
+-- (column definitions, LIKE, constraints), `storage` the table access method ('heap' or 'columnar').
+-- Kept apart from its execution, so that the DDL of either storage can be tested on any server.
+CREATE OR REPLACE FUNCTION util.data_set_table_ddl(schema_name TEXT, table_name TEXT, table_elements TEXT,
                                                    storage TEXT)
   RETURNS TEXT
   LANGUAGE plpgsql IMMUTABLE
 AS $$
 BEGIN
-  IF storage IN ('heap', 'columnar') THEN
-    RETURN format('CREATE TABLE %I.%I (%s) USING %I', schema_name, table_name, column_definitions, storage);
-  ELSIF storage = 'cstore_fdw' THEN
-    RETURN format('CREATE FOREIGN TABLE %I.%I (%s) SERVER cstore_server OPTIONS (compression %L)',
-                  schema_name, table_name, column_definitions, 'pglz');
+  IF storage NOT IN ('heap', 'columnar') THEN
+    RAISE EXCEPTION 'unknown storage % for data set table %.%', storage, schema_name, table_name;
   END IF;
-  RAISE EXCEPTION 'unknown storage % for data set table %.%', storage, schema_name, table_name;
+  RETURN format('CREATE TABLE %I.%I (%s) USING %I', schema_name, table_name, table_elements, storage);
 END
 $$;
 
 
--- Creates a flat data set table in the storage that COLUMNAR_STORAGE (`setting`) asks for and
--- returns a line for the run output that says which storage it got.
-CREATE OR REPLACE FUNCTION util.create_data_set_table(schema_name TEXT, table_name TEXT, column_definitions TEXT,
+-- Creates a flat data set table in the storage that COLUMNAR_STORAGE (`setting`) asks for and returns
+-- a line for the run output that says which storage it got.
+CREATE OR REPLACE FUNCTION util.create_data_set_table(schema_name TEXT, table_name TEXT, table_elements TEXT,
                                                       setting TEXT)
   RETURNS TEXT
   LANGUAGE plpgsql
@@ -135,13 +153,7 @@ AS $$
 DECLARE
   storage TEXT := util.data_set_storage(setting);
 BEGIN
-  IF storage = 'cstore_fdw' THEN
-    -- cstore_fdw tables live on a foreign server of that wrapper
-    IF NOT EXISTS(SELECT FROM pg_foreign_server WHERE srvname = 'cstore_server') THEN
-      EXECUTE 'CREATE SERVER cstore_server FOREIGN DATA WRAPPER cstore_fdw';
-    END IF;
-  END IF;
-  EXECUTE util.data_set_table_ddl(schema_name, table_name, column_definitions, storage);
+  EXECUTE util.data_set_table_ddl(schema_name, table_name, table_elements, storage);
   RETURN format('%I.%I: %s storage (COLUMNAR_STORAGE=%s)', schema_name, table_name, storage, setting);
 END
 $$;
