@@ -146,3 +146,27 @@ def mara_db_query(databases):
             cursor.execute(sql, params)
             return cursor.fetchall() if cursor.description else []
     return query
+
+
+@pytest.fixture
+def scratch_dwh(databases):
+    """An empty warehouse database of its own (DWH_DB for flask_cli) and a query function for it,
+    for tests that must not disturb the session's warehouse."""
+    import mara_db.dbs
+    import psycopg2
+
+    name = f'test_scratch_{_SESSION}'
+    _psql('postgres', f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _psql('postgres', f'CREATE DATABASE "{name}"')
+    _psql(name, 'CREATE EXTENSION hll')
+    db = mara_db.dbs.db('dwh')
+
+    def query(sql: str) -> list[tuple]:
+        with psycopg2.connect(host=db.host, port=db.port, user=db.user, password=db.password,
+                              dbname=name) as connection, connection.cursor() as cursor:
+            cursor.execute(sql)
+            rows = cursor.fetchall() if cursor.description else []
+        connection.close()
+        return rows
+    yield name, query
+    _psql('postgres', f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -35,14 +35,14 @@ def test_time_day_attributes_of_known_dates(utils_run, dwh):
     ]
 
 
-def test_iso_week_of_new_year_belongs_to_previous_year(databases, flask_cli, dwh):
-    result = flask_cli('mara-pipelines', 'run', '--path', 'utils', FIRST_DATE='2020-12-30', LAST_DATE='2021-01-04')
+def test_iso_week_of_new_year_belongs_to_previous_year(flask_cli, scratch_dwh):
+    name, query = scratch_dwh
+    result = flask_cli('mara-pipelines', 'run', '--path', 'utils', DWH_DB=name,
+                       FIRST_DATE='2020-12-30', LAST_DATE='2021-01-04')
     assert result.returncode == 0, result.stdout + result.stderr
-    assert dwh('SELECT day_id, iso_year, iso_week, year FROM time.day ORDER BY day_id') == [
+    assert query('SELECT day_id, iso_year, iso_week, year FROM time.day ORDER BY day_id') == [
         (20201230, 2020, 53, 2020), (20201231, 2020, 53, 2020), (20210101, 2020, 53, 2021),
         (20210102, 2020, 53, 2021), (20210103, 2020, 53, 2021), (20210104, 2021, 1, 2021)]
-    # back to the session's days for the other tests
-    assert flask_cli('mara-pipelines', 'run', '--path', 'utils').returncode == 0
 
 
 def test_get_chunk_spreads_consecutive_days_evenly(utils_run, dwh):
@@ -127,19 +127,24 @@ def test_replace_schema_rolled_back_leaves_the_old_schema(utils_run, dwh):
     dwh('DROP SCHEMA swap_demo CASCADE; DROP SCHEMA swap_demo_next CASCADE')
 
 
-def test_rebuilding_time_keeps_the_foreign_keys_of_other_schemas(utils_run, flask_cli, dwh):
-    dwh('DROP SCHEMA IF EXISTS fk_demo CASCADE; CREATE SCHEMA fk_demo; '
-        'CREATE TABLE fk_demo.fact (day_fk INT REFERENCES time.day (day_id)); '
-        'INSERT INTO fk_demo.fact VALUES (20180410)')
-    result = flask_cli('mara-pipelines', 'run', '--path', 'utils')
+def test_rebuilding_time_keeps_the_foreign_keys_of_other_schemas(flask_cli, scratch_dwh):
+    name, query = scratch_dwh
+    assert flask_cli('mara-pipelines', 'run', '--path', 'utils', DWH_DB=name).returncode == 0
+    query('CREATE SCHEMA fk_demo; '
+          'CREATE TABLE fk_demo.fact (day_fk INT REFERENCES time.day (day_id)); '
+          'CREATE TABLE fk_demo.partitioned (day_fk INT REFERENCES time.day (day_id)) PARTITION BY LIST (day_fk); '
+          'CREATE TABLE fk_demo.partition_20180410 PARTITION OF fk_demo.partitioned FOR VALUES IN (20180410); '
+          'INSERT INTO fk_demo.fact VALUES (20180410); INSERT INTO fk_demo.partitioned VALUES (20180410)')
+    result = flask_cli('mara-pipelines', 'run', '--path', 'utils', DWH_DB=name)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert dwh("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-               "WHERE conrelid = 'fk_demo.fact'::REGCLASS") \
-        == [('fact_day_fk_fkey', 'FOREIGN KEY (day_fk) REFERENCES "time".day(day_id)')]
+    assert query("""SELECT conrelid::REGCLASS::TEXT, conname, pg_get_constraintdef(oid) FROM pg_constraint
+                    WHERE connamespace = 'fk_demo'::REGNAMESPACE ORDER BY 1""") == [
+        ('fk_demo.fact', 'fact_day_fk_fkey', 'FOREIGN KEY (day_fk) REFERENCES "time".day(day_id)'),
+        ('fk_demo.partition_20180410', 'partitioned_day_fk_fkey', 'FOREIGN KEY (day_fk) REFERENCES "time".day(day_id)'),
+        ('fk_demo.partitioned', 'partitioned_day_fk_fkey', 'FOREIGN KEY (day_fk) REFERENCES "time".day(day_id)')]
 
     # a referenced day leaving the range makes the swap fail, and the old time.day stays
-    failed = flask_cli('mara-pipelines', 'run', '--path', 'utils', FIRST_DATE='2018-04-20')
+    failed = flask_cli('mara-pipelines', 'run', '--path', 'utils', DWH_DB=name, FIRST_DATE='2018-04-20')
     assert failed.returncode != 0
-    assert 'violates foreign key constraint "fact_day_fk_fkey"' in failed.stdout + failed.stderr
-    assert dwh('SELECT count(*), min(day_id) FROM time.day') == [(30, 20180401)]
-    dwh('DROP SCHEMA fk_demo CASCADE')
+    assert 'violates foreign key constraint' in failed.stdout + failed.stderr
+    assert query('SELECT count(*), min(day_id) FROM time.day') == [(30, 20180401)]

@@ -62,7 +62,8 @@ BEGIN
                                                'definition', pg_get_constraintdef(oid))), '[]')
   INTO references_to_day
   FROM pg_constraint
-  WHERE contype = 'f' AND confrelid = to_regclass('time.day') AND conrelid <> to_regclass('time.day');
+  WHERE contype = 'f' AND confrelid = to_regclass('time.day') AND conrelid <> to_regclass('time.day')
+    AND conparentid = 0;  -- partitions inherit their copies of a key from the parent's
 
   PERFORM util.replace_schema('time', 'time_next');
 
