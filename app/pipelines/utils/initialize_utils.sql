@@ -1,7 +1,11 @@
 -- Helpers that every pipeline uses: atomic schema publishing, chunking of days, index and foreign key DDL.
 -- Identifiers are always quoted with format('%I'), never glued together with ||.
 
-CREATE SCHEMA IF NOT EXISTS util;
+-- util holds nothing but these functions. It is created anew, in one transaction, so that a changed
+-- function signature never clashes with the old one (CREATE OR REPLACE cannot rename parameters).
+BEGIN;
+DROP SCHEMA IF EXISTS util CASCADE;
+CREATE SCHEMA util;
 
 
 -- Publishes a freshly built schema: drops `schema_name` and renames `replace_with` to it, in the
@@ -179,3 +183,5 @@ BEGIN
   RETURN format('%s loaded from %s', table_name, file_name);
 END
 $$;
+
+COMMIT;
