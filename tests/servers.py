@@ -142,23 +142,28 @@ _warehouse_runs = {}
 
 
 def warehouse_on_sample_data() -> dict:
-    """Generates sample data and runs the root pipeline with the CLI, once per process and databases.
+    """Generates sample data and runs the root pipeline with the CLI, on fresh databases.
 
-    Returns {'run_id', 'output', 'seconds'}. Fails when the ETL fails. Several test modules share it,
-    so that a session runs the whole ETL only once.
+    Returns {'run_id', 'output', 'seconds'}. Fails when the ETL fails. Several test modules share it: the
+    warehouse is built again only when another test has run a pipeline or replaced the databases since.
     """
+    from conftest import drop_databases, setup_databases
+
     key = (os.environ['DWH_DB'], os.environ['MARA_DB'], os.environ['DATA_DIR'])
-    if key not in _warehouse_runs:
-        flask = [str(PROJECT_ROOT / '.venv' / 'bin' / 'flask'), '--app', 'app.app']
-        generated = subprocess.run([*flask, 'sample-data', 'generate', *SAMPLE_DATA_ARGS], cwd=PROJECT_ROOT,
-                                   capture_output=True, text=True, timeout=300)
-        assert generated.returncode == 0, generated.stdout + generated.stderr
-        started = time.monotonic()
-        etl = subprocess.run([*flask, 'mara-pipelines', 'run', '--disable-colors'], cwd=PROJECT_ROOT,
-                             capture_output=True, text=True, timeout=900)
-        assert etl.returncode == 0, etl.stdout[-5000:] + etl.stderr[-5000:]
-        _warehouse_runs[key] = {'run_id': last_run_id(), 'output': etl.stdout,
-                                'seconds': time.monotonic() - started}
+    if key in _warehouse_runs and _warehouse_runs[key]['run_id'] == last_run_id():
+        return _warehouse_runs[key]
+    drop_databases()
+    setup = setup_databases()
+    assert setup.returncode == 0, setup.stdout + setup.stderr
+    flask = [str(PROJECT_ROOT / '.venv' / 'bin' / 'flask'), '--app', 'app.app']
+    generated = subprocess.run([*flask, 'sample-data', 'generate', *SAMPLE_DATA_ARGS], cwd=PROJECT_ROOT,
+                               capture_output=True, text=True, timeout=300)
+    assert generated.returncode == 0, generated.stdout + generated.stderr
+    started = time.monotonic()
+    etl = subprocess.run([*flask, 'mara-pipelines', 'run', '--disable-colors'], cwd=PROJECT_ROOT,
+                         capture_output=True, text=True, timeout=900)
+    assert etl.returncode == 0, etl.stdout[-5000:] + etl.stderr[-5000:]
+    _warehouse_runs[key] = {'run_id': last_run_id(), 'output': etl.stdout, 'seconds': time.monotonic() - started}
     return _warehouse_runs[key]
 
 

@@ -45,8 +45,9 @@ def server_url(app):
 
 
 @pytest.fixture
-def utils_runs(flask_cli, mara_db_query):
-    """Two runs of the utils pipeline, so that the run-time chart has data; returns {run_id: start time in ms}.
+def utils_runs(fresh_databases, flask_cli, mara_db_query):
+    """Two runs of the utils pipeline in fresh databases, so that the run-time chart shows exactly these;
+    returns {run_id: start time in ms}.
 
     mara shows the system statistics of a run only when it has at least 15 measurements, which it collects once a
     second: when the latest run was shorter, measurements are spread over its duration.

@@ -142,3 +142,9 @@ def sql_replacements() -> dict[str, str]:
             '@last_day_id@': f'{config.last_date():%Y%m%d}',
             '@number_of_chunks@': str(config.number_of_chunks()),
             '@columnar_storage@': config.columnar_storage()}
+
+
+def sql_task(id: str, description: str, sql_file_name: str) -> pipelines.Task:
+    """A task that runs one SQL file of its pipeline with the placeholders above; shows results, not the SQL."""
+    return pipelines.Task(id=id, description=description, commands=[
+        ExecuteSQL(sql_file_name=sql_file_name, replace=sql_replacements(), echo_queries=False)])

@@ -4,9 +4,9 @@ import pathlib
 
 from mara_pipelines.commands.sql import ExecuteSQL
 from mara_pipelines.parallel_tasks.sql import ParallelExecuteSQL
-from mara_pipelines.pipelines import Pipeline, Task
+from mara_pipelines.pipelines import Pipeline
 
-from app.pipelines.loading import ParallelReadDayFiles, chunks, sql_replacements
+from app.pipelines.loading import ParallelReadDayFiles, chunks, sql_replacements, sql_task
 
 
 def pipeline() -> Pipeline:
@@ -24,18 +24,16 @@ def pipeline() -> Pipeline:
         target_table='github_data.repo_activity',
         commands_before=[ExecuteSQL(sql_file_name='create_github_data.sql', echo_queries=False)]))
 
-    github.add(Task(
+    github.add(sql_task(
         id='create_gh_dim_next',
         description='Creates gh_dim_next with empty tables of the facts and the flat data set.',
-        commands=[ExecuteSQL(sql_file_name='create_gh_dim_next.sql', replace=sql_replacements(),
-                             echo_queries=False)]),
+        sql_file_name='create_gh_dim_next.sql'),
         upstreams=['read_repo_activity'])
 
-    github.add(Task(
+    github.add(sql_task(
         id='transform_repo',
         description='Builds the repository dimension of gh_dim_next from all days.',
-        commands=[ExecuteSQL(sql_file_name='transform_repo.sql', replace=sql_replacements(),
-                             echo_queries=False)]),
+        sql_file_name='transform_repo.sql'),
         upstreams=['create_gh_dim_next'])
 
     github.add(ParallelExecuteSQL(
@@ -48,11 +46,10 @@ def pipeline() -> Pipeline:
         echo_queries=False),
         upstreams=['create_gh_dim_next'])
 
-    github.add(Task(
+    github.add(sql_task(
         id='publish_gh_dim',
         description='Attaches the data set chunks, declares the foreign keys and publishes gh_dim_next as gh_dim.',
-        commands=[ExecuteSQL(sql_file_name='publish_gh_dim.sql', replace=sql_replacements(),
-                             echo_queries=False)]),
+        sql_file_name='publish_gh_dim.sql'),
         upstreams=['transform_repo', 'transform_repo_activity'])
 
     return github

@@ -4,9 +4,9 @@ import pathlib
 
 from mara_pipelines.commands.sql import ExecuteSQL
 from mara_pipelines.parallel_tasks.sql import ParallelExecuteSQL
-from mara_pipelines.pipelines import Pipeline, Task
+from mara_pipelines.pipelines import Pipeline
 
-from app.pipelines.loading import ParallelReadDayFiles, chunks, sql_replacements
+from app.pipelines.loading import ParallelReadDayFiles, chunks, sql_replacements, sql_task
 
 
 def pipeline() -> Pipeline:
@@ -24,11 +24,10 @@ def pipeline() -> Pipeline:
         target_table='pypi_data.downloads',
         commands_before=[ExecuteSQL(sql_file_name='create_pypi_data.sql', echo_queries=False)]))
 
-    pypi.add(Task(
+    pypi.add(sql_task(
         id='create_pypi_dim_next',
         description='Creates pypi_dim_next with the empty tables of dimensions, facts and the flat data set.',
-        commands=[ExecuteSQL(sql_file_name='create_pypi_dim_next.sql', replace=sql_replacements(),
-                             echo_queries=False)]),
+        sql_file_name='create_pypi_dim_next.sql'),
         upstreams=['read_download_counts'])
 
     pypi.add(ParallelExecuteSQL(
@@ -41,17 +40,16 @@ def pipeline() -> Pipeline:
         echo_queries=False),
         upstreams=['create_pypi_dim_next'])
 
-    pypi.add(Task(
+    pypi.add(sql_task(
         id='transform_dimensions',
         description='Builds the project, version, installer and Python version dimensions from the chunks\' members.',
-        commands=[ExecuteSQL(sql_file_name='transform_dimensions.sql', echo_queries=False)]),
+        sql_file_name='transform_dimensions.sql'),
         upstreams=['transform_download_counts'])
 
-    pypi.add(Task(
+    pypi.add(sql_task(
         id='publish_pypi_dim',
         description='Attaches the data set chunks, declares the foreign keys and publishes pypi_dim_next as pypi_dim.',
-        commands=[ExecuteSQL(sql_file_name='publish_pypi_dim.sql', replace=sql_replacements(),
-                             echo_queries=False)]),
+        sql_file_name='publish_pypi_dim.sql'),
         upstreams=['transform_dimensions'])
 
     return pypi

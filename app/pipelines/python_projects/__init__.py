@@ -2,10 +2,9 @@
 
 import pathlib
 
-from mara_pipelines.commands.sql import ExecuteSQL
-from mara_pipelines.pipelines import Pipeline, Task
+from mara_pipelines.pipelines import Pipeline
 
-from app.pipelines.loading import sql_replacements
+from app.pipelines.loading import sql_task
 
 
 def pipeline() -> Pipeline:
@@ -18,10 +17,9 @@ def pipeline() -> Pipeline:
 
     # One node: it aggregates the small daily project table of pypi_dim and the few repositories named
     # like projects, so chunks of days would cost more process start-ups than they save.
-    python_projects.add(Task(
+    python_projects.add(sql_task(
         id='transform_python_project_activity',
         description='Builds pp_dim.python_project_activity and its flat data set, and publishes pp_dim.',
-        commands=[ExecuteSQL(sql_file_name='transform_python_project_activity.sql', replace=sql_replacements(),
-                             echo_queries=False)]))
+        sql_file_name='transform_python_project_activity.sql'))
 
     return python_projects
