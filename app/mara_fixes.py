@@ -7,7 +7,9 @@ Remove a fix when the pinned version no longer has the bug (the test then tells)
 import contextlib
 import datetime
 import functools
+import json
 import multiprocessing
+import re
 
 import flask
 import mara_app.layout
@@ -15,6 +17,8 @@ import mara_db.dbs
 import mara_pipelines.cli
 import mara_pipelines.execution
 import mara_pipelines.pipelines
+import mara_pipelines.ui.last_runs
+import mara_pipelines.ui.views
 import psutil
 from mara_pipelines.logging import logger, pipeline_events
 from mara_pipelines.parallel_tasks import files as parallel_files
@@ -225,3 +229,28 @@ def _js_files_with_browser_fixes(response) -> list:
 
 
 mara_app.layout.js_files = _js_files_with_browser_fixes
+
+
+# Bug 8 (mara-pipelines 3.5.0): the system statistics of past runs on pipeline and task pages are
+# mislabelled. The view's query returns (time, disc read, disc write, net in, net out, CPU, mem, swap,
+# iowait), but system-stats-chart.js reads rows as (time, CPU, disc read, disc write, net in, net out,
+# mem, swap, iowait), the order that the live run page sends: the "CPU" line shows disc reads. The
+# rows of the view's output are put into the chart's order.
+# Tested in tests/test_mara_fixes.py.
+_STORED_STATS = re.compile(r'nodePage\.showSystemStats\((?P<rows>\[.*\])\);', re.DOTALL)
+
+
+def _rows_in_chart_order(match: re.Match) -> str:
+    rows = [[row[0], row[5], *row[1:5], *row[6:]] for row in json.loads(match['rows'])]
+    return f'nodePage.showSystemStats({json.dumps(rows)});'
+
+
+def _system_stats_in_chart_order(*args, **kwargs):
+    return _STORED_STATS.sub(_rows_in_chart_order, _original_system_stats(*args, **kwargs))
+
+
+_original_system_stats = mara_pipelines.ui.last_runs.system_stats
+# The blueprint registered the original view already; this runs when the app registers the blueprint,
+# after its routes, and points the endpoint at the fixed view.
+mara_pipelines.ui.views.blueprint.record(lambda state: state.app.view_functions.__setitem__(
+    'mara_pipelines.system_stats', _system_stats_in_chart_order))

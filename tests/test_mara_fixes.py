@@ -64,3 +64,30 @@ def test_parallel_read_file_bug_is_still_in_the_pinned_version(databases, data_d
         cursor.execute(mara_db_reset)
     with pytest.raises(AttributeError, match="'NoneType' object has no attribute 'commands'"):
         task.launch()
+
+
+def test_stored_system_statistics_come_in_the_charts_order(client, flask_cli, mara_db_query):
+    result = flask_cli('mara-pipelines', 'run', '--path', 'utils')
+    assert result.returncode == 0, result.stdout + result.stderr
+    (run_id,) = mara_db_query("SELECT max(run_id) FROM data_integration_node_run WHERE node_path = '{utils}'")[0]
+    # 15 measurements (mara's minimum for a chart) with a different value per measure
+    mara_db_query("""
+INSERT INTO data_integration_system_statistics
+  (timestamp, run_id, disc_read, disc_write, net_recv, net_sent, cpu_usage, mem_usage, swap_usage, iowait)
+SELECT start_time + (end_time - start_time) * i / 16, run_id, 1, 2, 3, 4, 5, 6, 7, 8
+FROM data_integration_node_run, generate_series(1, 15) i
+WHERE run_id = %s AND node_path = '{utils}'""", (run_id,))
+
+    def rows(html: str) -> list:
+        import json
+        import re
+        return [row[1:] for row in json.loads(re.search(r'showSystemStats\((\[.*\])\);', html)[1])
+                if row[1:] in ([1, 2, 3, 4, 5, 6, 7, 8], [5, 1, 2, 3, 4, 6, 7, 8])]
+
+    fixed = client.get(f'/pipelines/utils/system-stats/{run_id}').get_data(as_text=True)
+    assert rows(fixed) == [[5, 1, 2, 3, 4, 6, 7, 8]] * 15  # CPU first, as system-stats-chart.js reads them
+
+    from app import mara_fixes
+    with client.application.test_request_context():
+        original = mara_fixes._original_system_stats(path='utils', run_id=run_id)
+    assert rows(original) == [[1, 2, 3, 4, 5, 6, 7, 8]] * 15  # the bug: disc read where the chart expects CPU
