@@ -24,12 +24,8 @@ FROM github_data.repo_activity
 WHERE day_id BETWEEN @first_day_id@ AND @last_day_id@
   AND util.get_chunk(day_id, @number_of_chunks@) = @chunk@;
 
-SELECT util.create_data_set_table(
-  'gh_dim_next', 'repo_activity_data_set_@chunk@',
-  'LIKE gh_dim_next.repo_activity_data_set,
-   CHECK (util.get_chunk("Date", @number_of_chunks@) IS NOT NULL
-          AND util.get_chunk("Date", @number_of_chunks@) = @chunk@)',
-  '@columnar_storage@') AS storage;
+SELECT util.create_chunk_data_set_table('gh_dim_next', 'repo_activity_data_set', 'Date',
+                                         @chunk@, @number_of_chunks@, '@columnar_storage@') AS storage;
 
 INSERT INTO gh_dim_next.repo_activity_data_set_@chunk@
 SELECT make_date(day_id / 10000, day_id / 100 % 100, day_id % 100),

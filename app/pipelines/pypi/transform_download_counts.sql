@@ -56,12 +56,8 @@ GROUP BY day_id, project_fk;
 
 RESET enable_hashagg;
 
-SELECT util.create_data_set_table(
-  'pypi_dim_next', 'download_counts_data_set_@chunk@',
-  'LIKE pypi_dim_next.download_counts_data_set,
-   CHECK (util.get_chunk("Date", @number_of_chunks@) IS NOT NULL
-          AND util.get_chunk("Date", @number_of_chunks@) = @chunk@)',
-  '@columnar_storage@') AS storage;
+SELECT util.create_chunk_data_set_table('pypi_dim_next', 'download_counts_data_set', 'Date',
+                                         @chunk@, @number_of_chunks@, '@columnar_storage@') AS storage;
 
 INSERT INTO pypi_dim_next.download_counts_data_set_@chunk@
 SELECT make_date(day_id / 10000, day_id / 100 % 100, day_id % 100),

@@ -163,6 +163,24 @@ END
 $$;
 
 
+-- Creates `table_name`_`chunk`, the table that one parallel task fills with its chunk of days: like the
+-- partitioned flat data set `table_name`, in the storage that `setting` asks for, and with the CHECK
+-- constraint on `day_column` that lets util.attach_chunk_tables attach it as a partition without a scan.
+CREATE OR REPLACE FUNCTION util.create_chunk_data_set_table(schema_name TEXT, table_name TEXT, day_column TEXT,
+                                                            chunk INTEGER, number_of_chunks INTEGER, setting TEXT)
+  RETURNS TEXT
+  LANGUAGE plpgsql
+AS $$
+BEGIN
+  RETURN util.create_data_set_table(
+    schema_name, format('%s_%s', table_name, chunk),
+    format('LIKE %I.%I, CHECK (util.get_chunk(%I, %s) IS NOT NULL AND util.get_chunk(%I, %s) = %s)',
+           schema_name, table_name, day_column, number_of_chunks, day_column, number_of_chunks, chunk),
+    setting);
+END
+$$;
+
+
 -- ---------------------------------------------------------------- loading files
 
 -- Fails when a freshly loaded table (a day partition) holds no rows: an empty file or one with only
