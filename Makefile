@@ -9,7 +9,7 @@ FLASK := $(VENV)/bin/flask --app app.app
 PYTEST_ARGS ?=
 
 .PHONY: all install-system-packages install-test-packages install-packages update-packages \
-        start-db stop-db setup-db psql data sample-data download-data run-etl run-flask run-gunicorn \
+        start-db stop-db setup-db psql data sample-data download-data run-etl rebuild run-flask run-gunicorn \
         test lint benchmark screenshots load-test clean clean-all
 
 ## all: install everything, start PostgreSQL, create the databases, get data and run the ETL
@@ -74,6 +74,10 @@ download-data: install-packages
 ## run-etl: run the root pipeline; exits non-zero when a node fails
 run-etl: install-packages
 	$(FLASK) mara-pipelines run
+
+## rebuild: build every day of the warehouse anew from the files (the same result as the incremental runs)
+rebuild: install-packages
+	FULL_REBUILD=true $(FLASK) mara-pipelines run
 
 ## run-flask: the web UI (development server) on http://localhost:5000
 run-flask: install-packages

@@ -82,6 +82,12 @@ def number_of_chunks() -> int:
     return int(env.string('NUMBER_OF_CHUNKS', str(max(2, max_parallel_tasks()))))
 
 
+def full_rebuild() -> bool:
+    """Whether the next runs build every day anew instead of only the changed ones (FULL_REBUILD, default
+    false; `make rebuild` sets it for one run). The result is the same warehouse."""
+    return env.boolean('FULL_REBUILD', False)
+
+
 def allow_run_from_web_ui() -> bool:
     """Whether the web UI may start ETL runs (ALLOW_RUN_FROM_WEB_UI, default false: off in production)."""
     return env.boolean('ALLOW_RUN_FROM_WEB_UI', False)

@@ -103,7 +103,8 @@ _GITHUB_V1 = (
     Column('user', 'TEXT', 'owner of the repository, e.g. pallets'),
     Column('repository', 'TEXT', 'repository name, e.g. flask'),
     Column('number_of_forks', 'INTEGER', 'forks created that day; NULL: none'),
-    Column('number_of_commits', 'INTEGER', 'commits pushed that day; NULL: none, or not known (see docs/data-sources.md)'),
+    Column('number_of_commits', 'INTEGER',
+           'commits pushed that day; NULL: none, or not known (see docs/data-sources.md)'),
     Column('number_of_closed_pull_requests', 'INTEGER', 'pull requests closed or merged that day; NULL: none'),
 )
 

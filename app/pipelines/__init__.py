@@ -17,13 +17,11 @@ PIPELINES = [
 
 @functools.cache
 def root_pipeline() -> Pipeline:
-    """Builds the root pipeline from the pipeline packages listed in PIPELINES."""
-    from app import config
-
+    """Builds the root pipeline from the pipeline packages listed in PIPELINES. Built once per process: its
+    nodes read the settings when a run starts (MAX_PARALLEL_TASKS through mara's config)."""
     root = Pipeline(id='example_project',
                     description='Python project activity: PyPI downloads and GitHub activity in star schemas.',
-                    base_path=pathlib.Path(__file__).parent,
-                    max_number_of_parallel_tasks=config.max_parallel_tasks())
+                    base_path=pathlib.Path(__file__).parent)
     for package, upstreams in PIPELINES:
         root.add(importlib.import_module(f'app.pipelines.{package}').pipeline(), upstreams=upstreams)
     return root

@@ -3,20 +3,21 @@
 import concurrent.futures
 import dataclasses
 import datetime
-import gzip
+import io
 import os
 import pathlib
-import tempfile
 import time
 from collections.abc import Callable
+
+from app import data_sets
 
 from . import github, pypi
 from .catalog import catalog
 
-PYPI_FILE = pathlib.Path('pypi/downloads-v1.csv.gz')
-GITHUB_FILE = pathlib.Path('github/repo-activity-v1.csv.gz')
-KINDS = {'pypi': (PYPI_FILE, pypi.HEADER, pypi.day_lines),
-         'github': (GITHUB_FILE, github.HEADER, github.day_lines)}
+# The data set of each kind, the file version written, and the function that makes a day's lines. The lines are
+# made directly in the version's column order: the generated names never hold a character that needs escaping.
+KINDS = {'pypi': (data_sets.PYPI, data_sets.PYPI.versions[0], pypi.day_lines),
+         'github': (data_sets.GITHUB, data_sets.GITHUB.versions[0], github.day_lines)}
 
 DEFAULT_FIRST_DAY = datetime.date(2018, 4, 1)
 DEFAULT_DAYS = 10
@@ -27,7 +28,6 @@ BENCHMARK_GITHUB_ROWS = 210_000
 DEFAULT_SEED = 42
 # Leaves room for the README's flask rows, which count towards a day's rows.
 MIN_ROWS = 50
-COMPRESS_LEVEL = 5
 # Below this many rows in all, starting worker processes costs more than it saves.
 PARALLEL_MIN_ROWS = 100_000
 
@@ -61,36 +61,24 @@ class GenerationSummary:
 
 
 def file_path(data_dir: pathlib.Path, day: datetime.date, kind: str) -> pathlib.Path:
-    """DATA_DIR/YYYY/MM/DD/pypi/downloads-v1.csv.gz or .../github/repo-activity-v1.csv.gz"""
-    return data_dir / f'{day:%Y/%m/%d}' / KINDS[kind][0]
-
-
-def write_atomically(path: pathlib.Path, data: bytes) -> None:
-    """Readers never see a half-written file: a hidden temp file in the same directory, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    """Where the generator writes the file of a kind and day (the data set's contract)."""
+    data_set, version, _ = KINDS[kind]
+    return data_set.path(data_dir, day, version)
 
 
 def render(kind: str, day: datetime.date, rows: int, seed: int) -> tuple[bytes, int]:
-    """The gzipped file content (mtime 0 and no file name in the header, so bytes are reproducible)."""
-    _, header, day_lines = KINDS[kind]
-    lines = day_lines(catalog(seed), day, rows, seed)
-    text = header + ''.join(lines)
-    return gzip.compress(text.encode(), compresslevel=COMPRESS_LEVEL, mtime=0), len(lines)
+    """The gzipped file content (the same bytes for the same arguments)."""
+    _, version, day_lines = KINDS[kind]
+    content = io.BytesIO()
+    written_rows = data_sets.write_lines(content, version, day_lines(catalog(seed), day, rows, seed))
+    return content.getvalue(), written_rows
 
 
 def write_file(path: pathlib.Path, kind: str, day: datetime.date, rows: int, seed: int) -> FileResult:
     start = time.perf_counter()
     data, written_rows = render(kind, day, rows, seed)
-    write_atomically(path, data)
+    with data_sets.atomic_file(path) as file:
+        file.write(data)
     return FileResult(path, kind, day, written_rows, False, time.perf_counter() - start)
 
 

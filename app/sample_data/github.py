@@ -11,8 +11,6 @@ import random
 from . import names, readme_days
 from .catalog import Catalog
 
-HEADER = 'day_id\tuser\trepository\tnumber_of_forks\tnumber_of_commits\tnumber_of_closed_pull_requests\n'
-
 OWN_REPOSITORY_SHARE = 0.05
 MAX_ACTIVE_PROJECT_SHARE = 0.6  # of all projects, so that drawing distinct ones stays cheap
 FORK_SHARE = 0.06

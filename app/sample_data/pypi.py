@@ -7,8 +7,6 @@ import random
 from . import readme_days
 from .catalog import Catalog, cumulative
 
-HEADER = 'day_id\tproject\tproject_version\tpython_version\tinstaller\tnumber_of_downloads\n'
-
 # Installer shares of PyPI downloads ('' is NULL). Mirrors (bandersnatch) are excluded by the
 # downloader's query; only the README's flask day has some.
 INSTALLERS = ('pip', 'uv', 'poetry', 'requests', 'setuptools', 'Browser', 'Artifactory', 'pdm', 'pipenv',

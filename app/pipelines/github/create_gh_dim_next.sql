@@ -1,32 +1,52 @@
--- Starts gh_dim_next, the next version of gh_dim: transform_repo.sql builds the repository dimension,
--- and the chunks of transform_repo_activity.sql fill the facts and the flat data set, in parallel.
+-- gh_dim_next: the next version of gh_dim, with gh_dim's tables and, as partitions, the days that this run
+-- builds (github_data_next.planned_day). A full build fills it with every day and replaces gh_dim by it; an
+-- incremental build moves its day partitions and new repositories into gh_dim (publish_gh_dim.sql).
 --
--- The flat data set is partitioned by chunk of days: each chunk creates and fills its own partition in
--- one transaction, which PostgreSQL writes without WAL (wal_level = minimal), and publish_gh_dim.sql
--- attaches them. (Not so the facts: the utils pipeline declares the foreign keys to time.day again
--- after rebuilding it, and cannot do that for a partitioned table yet.)
+-- Keys: a repository is identified by a 64-bit hash of 'user/repository', computed once in
+-- github_data_next.repo_activity_staging. The repo dimension has about as many members as there are facts, so
+-- looking ids up would cost a join of millions of rows; a hash comes from the fact row alone and stays the same
+-- across runs. A hash collision fails the run, never gives wrong numbers. The foreign keys are declared when
+-- publishing (publish_gh_dim.sql).
 
 DROP SCHEMA IF EXISTS gh_dim_next CASCADE;
 CREATE SCHEMA gh_dim_next;
 
--- Grain: the activity of one repository on one day (one row of a GitHub file).
--- A NULL metric means no such activity that day (as in the files). The 8-byte key comes first: no
--- alignment padding.
+-- Grain: one GitHub repository (user and repository name).
+CREATE TABLE gh_dim_next.repo (
+  repo_id   BIGINT NOT NULL PRIMARY KEY, -- hashtextextended('user/repository', 0); -1: unknown
+  repo_name TEXT   NOT NULL,             -- flask
+  user_name TEXT   NOT NULL              -- pallets; 'Unknown' when the file gave none
+);
+
+INSERT INTO gh_dim_next.repo VALUES (-1, 'Unknown', 'Unknown');
+
+-- Grain: the activity of one repository on one day (one row of a GitHub file). Units: forks, commits, pull
+-- requests and push events that day. NULL means no such activity that day (as in the files); commits are also
+-- NULL where the events no longer tell them (docs/data-sources.md), and pushes are NULL in files of version 1,
+-- which do not have them. The 8-byte key comes first: no alignment padding.
 CREATE TABLE gh_dim_next.repo_activity (
   repo_fk                        BIGINT  NOT NULL,
   day_fk                         INTEGER NOT NULL,
   number_of_forks                INTEGER,
   number_of_commits              INTEGER,
-  number_of_closed_pull_requests INTEGER
-);
+  number_of_closed_pull_requests INTEGER,
+  number_of_pushes               INTEGER
+) PARTITION BY LIST (day_fk);
 
--- The flat data set: the facts with readable names, for analysts and BI tools. Its partitions get
--- columnar storage where the server has it (see transform_repo_activity.sql).
+-- The flat data set: the facts with readable names, for analysts and BI tools. Its partitions get columnar
+-- storage where the server has it.
 CREATE TABLE gh_dim_next.repo_activity_data_set (
   "Date"                           DATE    NOT NULL,
   "User"                           TEXT    NOT NULL,
   "Repository"                     TEXT    NOT NULL,
   "Number of forks"                INTEGER,
   "Number of commits"              INTEGER,
-  "Number of closed pull requests" INTEGER
-) PARTITION BY LIST ((util.get_chunk("Date", @number_of_chunks@)));
+  "Number of closed pull requests" INTEGER,
+  "Number of pushes"               INTEGER
+) PARTITION BY LIST ("Date");
+
+-- The partitions of the days that this run builds.
+SELECT util.create_day_partitions('gh_dim_next', 'repo_activity', days),
+       util.create_day_partitions('gh_dim_next', 'repo_activity_data_set', days,
+                                  util.data_set_storage('@columnar_storage@'))
+FROM (SELECT array_agg(day_id ORDER BY day_id) AS days FROM github_data_next.planned_day) AS planned;

@@ -1,14 +1,16 @@
--- Declares the foreign keys of the filled gh_dim_next (after loading: checking them once is cheaper
--- than row by row) and publishes it as gh_dim: util.replace_schema swaps the schemas in one
--- transaction.
+-- Publishes what this run built, in one transaction (util.publish_build): the raw days into github_data, then
+-- either gh_dim_next as gh_dim (a full build) or its new repositories and day partitions into gh_dim.
 
-SELECT util.attach_chunk_tables('gh_dim_next', 'repo_activity_data_set', @number_of_chunks@);
+BEGIN;
 
-SELECT util.add_fk('gh_dim_next', 'repo_activity', 'day_fk', 'time', 'day', 'day_id');
--- Checking this key joins two tables of about a million rows each: merging sorted ids (the repo table
--- is in id order already) is about twice as fast as probing a hash table that exceeds the CPU caches.
-SET enable_hashjoin = off;
-SELECT util.add_fk('gh_dim_next', 'repo_activity', 'repo_fk', 'gh_dim_next', 'repo', 'repo_id');
-RESET enable_hashjoin;
+-- The foreign keys of gh_dim. A full build declares them on the new tables, each checked once for all days;
+-- an incremental build keeps gh_dim's, which check each new day partition when it is attached.
+SELECT util.add_fk('gh_dim_next', table_name, fk_column, ref_schema, ref_table, ref_column)
+FROM (VALUES ('repo_activity', 'day_fk',  'time',        'day',  'day_id'),
+             ('repo_activity', 'repo_fk', 'gh_dim_next', 'repo', 'repo_id'))
+  AS foreign_key (table_name, fk_column, ref_schema, ref_table, ref_column)
+WHERE (SELECT full_rebuild FROM github_data_next.build);
 
-SELECT util.replace_schema('gh_dim', 'gh_dim_next');
+SELECT util.publish_build('github_data', 'gh_dim', dimensions => ARRAY['repo'], data_set => 'github');
+
+COMMIT;

@@ -1,26 +1,23 @@
--- Declares the foreign keys of the filled pypi_dim_next (after loading: checking them once is
--- cheaper than row by row) and publishes it as pypi_dim: util.replace_schema swaps the schemas in one
--- transaction.
---
--- Publishing drops the old pypi_dim with CASCADE, which also drops the foreign keys that point into it
--- from other schemas (pp_dim.python_project_activity.project_fk). The python_projects pipeline, which
--- runs after this one, declares them again; the project ids that pp_dim holds stay valid meanwhile,
--- since they are hashes of the project names.
+-- Publishes what this run built, in one transaction (util.publish_build): the raw days into pypi_data, then
+-- either pypi_dim_next as pypi_dim (a full build) or its new members and day partitions into pypi_dim.
 
-SELECT util.attach_chunk_tables('pypi_dim_next', 'download_counts_data_set', @number_of_chunks@);
+BEGIN;
 
-SELECT util.add_fk('pypi_dim_next', 'download_counts', 'day_fk', 'time', 'day', 'day_id');
-SELECT util.add_fk('pypi_dim_next', 'download_counts', 'project_version_fk',
-                   'pypi_dim_next', 'project_version', 'project_version_id');
-SELECT util.add_fk('pypi_dim_next', 'download_counts', 'installer_fk', 'pypi_dim_next', 'installer', 'installer_id');
-SELECT util.add_fk('pypi_dim_next', 'download_counts', 'python_version_fk',
-                   'pypi_dim_next', 'python_version', 'python_version_id');
+-- The foreign keys of pypi_dim. A full build declares them on the new tables, each checked once for all days;
+-- an incremental build keeps pypi_dim's, which check each new day partition when it is attached.
+SELECT util.add_fk('pypi_dim_next', table_name, fk_column, ref_schema, ref_table, ref_column)
+FROM (VALUES ('download_counts',         'day_fk',             'time',          'day',             'day_id'),
+             ('download_counts',         'project_version_fk', 'pypi_dim_next', 'project_version', 'project_version_id'),
+             ('download_counts',         'installer_fk',       'pypi_dim_next', 'installer',       'installer_id'),
+             ('download_counts',         'python_version_fk',  'pypi_dim_next', 'python_version',  'python_version_id'),
+             ('daily_project_downloads', 'day_fk',             'time',          'day',             'day_id'),
+             ('daily_project_downloads', 'project_fk',         'pypi_dim_next', 'project',         'project_id'),
+             ('project_version',         'project_fk',         'pypi_dim_next', 'project',         'project_id'))
+  AS foreign_key (table_name, fk_column, ref_schema, ref_table, ref_column)
+WHERE (SELECT full_rebuild FROM pypi_data_next.build);
 
-ALTER TABLE pypi_dim_next.daily_project_downloads ADD PRIMARY KEY (project_fk, day_fk);
-SELECT util.add_fk('pypi_dim_next', 'daily_project_downloads', 'day_fk', 'time', 'day', 'day_id');
-SELECT util.add_fk('pypi_dim_next', 'daily_project_downloads', 'project_fk', 'pypi_dim_next', 'project', 'project_id');
+SELECT util.publish_build('pypi_data', 'pypi_dim',
+                          dimensions => ARRAY['project', 'project_version', 'installer', 'python_version'],
+                          data_set => 'pypi');
 
--- Only needed while building.
-DROP TABLE pypi_dim_next.member_staging;
-
-SELECT util.replace_schema('pypi_dim', 'pypi_dim_next');
+COMMIT;

@@ -1,11 +1,17 @@
-"""The `utils` pipeline: the project's SQL helpers (schema `util`) and the time dimension (schema `time`)."""
+"""The `utils` pipeline: the project's SQL helpers (schema util) and the time dimension (schema time)."""
 
 import pathlib
 
-from mara_pipelines.commands.sql import ExecuteSQL
 from mara_pipelines.pipelines import Pipeline, Task
 
-from app import config
+from app.pipelines.loading import ExecuteSQLFile, pipeline_version, sql_settings, version_comment
+
+HERE = pathlib.Path(__file__).parent
+
+
+def time_settings() -> dict[str, str]:
+    """The configured days, and the version of this pipeline (a changed file rebuilds time.day)."""
+    return {**sql_settings(), '@version_comment@': version_comment(pipeline_version(HERE))}
 
 
 def pipeline() -> Pipeline:
@@ -13,19 +19,17 @@ def pipeline() -> Pipeline:
     utils = Pipeline(
         id='utils',
         description='Creates the SQL helpers of schema util and the time dimension.',
-        base_path=pathlib.Path(__file__).parent)
+        base_path=HERE)
 
     utils.add(Task(
         id='initialize_utils',
-        description='Creates the helper functions for publishing schemas, chunking days and adding indexes.',
-        commands=[ExecuteSQL(sql_file_name='initialize_utils.sql')]))
+        description='Creates the helper functions for publishing days and schemas, partitions and quality gates.',
+        commands=[ExecuteSQLFile('initialize_utils.sql')]))
 
     utils.add(Task(
         id='create_time_dimension',
-        description='Builds time.day with one row per day from the first configured date until yesterday.',
-        commands=[ExecuteSQL(sql_file_name='create_time_dimension.sql',
-                             replace={'@first_date@': config.first_date().isoformat(),
-                                      '@last_date@': config.last_date().isoformat()})]),
+        description='Adds the days from FIRST_DATE until LAST_DATE to time.day and removes those outside.',
+        commands=[ExecuteSQLFile('create_time_dimension.sql', time_settings)]),
         upstreams=['initialize_utils'])
 
     return utils

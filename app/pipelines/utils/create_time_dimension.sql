@@ -1,4 +1,4 @@
--- time.day: one row per calendar day from @first_date@ until @last_date@.
+-- time.day: one row per calendar day from FIRST_DATE until LAST_DATE.
 -- Grain: one day. day_id is the day as an integer YYYYMMDD, the key that all facts reference.
 
 DROP SCHEMA IF EXISTS time_next CASCADE;
@@ -46,31 +46,23 @@ SELECT to_char(d, 'YYYYMMDD')::INTEGER,
        extract(YEAR FROM d) * 10 + extract(QUARTER FROM d),
        to_char(d, 'YYYY "Q"Q'),
        extract(YEAR FROM d)
-FROM generate_series(DATE '@first_date@', DATE '@last_date@', INTERVAL '1 day') AS days(ts),
+FROM generate_series(to_date('@first_day_id@', 'YYYYMMDD'), to_date('@last_day_id@', 'YYYYMMDD'),
+                     INTERVAL '1 day') AS days(ts),
      LATERAL (SELECT ts::DATE AS d) AS day;
 
--- Publish. The facts of other schemas reference time.day, and replacing the schema drops their
--- foreign keys (DROP SCHEMA ... CASCADE). Day ids are natural keys, so the keys are declared again on
--- the new table in the same transaction; should a referenced day have left the range, the swap fails
--- and the old time schema stays.
+-- Publish. The first time, and whenever the utils pipeline changed (the day attributes may have), time_next
+-- replaces time (util.replace_schema keeps the foreign keys of the facts on time.day). Otherwise time.day
+-- only gains the new days. Days that left FIRST_DATE..LAST_DATE go once no fact references them any more:
+-- the pipelines take their days out first, and trim time.day again when they publish.
 DO $$
-DECLARE
-  reference RECORD;
-  references_to_day JSONB;
 BEGIN
-  SELECT coalesce(jsonb_agg(jsonb_build_object('table', conrelid::REGCLASS::TEXT, 'name', conname,
-                                               'definition', pg_get_constraintdef(oid))), '[]')
-  INTO references_to_day
-  FROM pg_constraint
-  WHERE contype = 'f' AND confrelid = to_regclass('time.day') AND conrelid <> to_regclass('time.day')
-    AND conparentid = 0;  -- partitions inherit their copies of a key from the parent's
-
-  PERFORM util.replace_schema('time', 'time_next');
-
-  FOR reference IN SELECT * FROM jsonb_to_recordset(references_to_day) AS r("table" TEXT, name TEXT, definition TEXT)
-  LOOP
-    -- "table" is a REGCLASS rendered as text, already quoted where needed
-    EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', reference."table", reference.name, reference.definition);
-  END LOOP;
+  IF obj_description(to_regnamespace('time'), 'pg_namespace') IS DISTINCT FROM '@version_comment@' THEN
+    PERFORM util.replace_schema('time', 'time_next');
+    COMMENT ON SCHEMA time IS '@version_comment@';
+  ELSE
+    INSERT INTO time.day SELECT * FROM time_next.day ON CONFLICT (day_id) DO NOTHING;
+    DROP SCHEMA time_next CASCADE;
+  END IF;
+  RAISE NOTICE '%', util.trim_time_dimension(@first_day_id@, @last_day_id@);
 END
 $$;

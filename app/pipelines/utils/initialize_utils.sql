@@ -1,95 +1,540 @@
--- Helpers that every pipeline uses: atomic schema publishing, chunking of days, index and foreign key DDL.
+-- The helpers that every pipeline uses (schema util): publishing what a run built in `<schema>_next`,
+-- day partitions, foreign keys, columnar storage and the quality gates of loaded files.
 -- Identifiers are always quoted with format('%I'), never glued together with ||.
+--
+-- util holds nothing but functions, and no published table, view or default may use one of them: util is
+-- created anew on every run (CREATE OR REPLACE cannot rename a parameter), and dropping it must never take a
+-- published object with it. The guard below refuses to drop util while anything outside depends on it.
 
--- util holds nothing but these functions. It is created anew, in one transaction, so that a changed
--- function signature never clashes with the old one (CREATE OR REPLACE cannot rename parameters).
 BEGIN;
+
+DO $$
+DECLARE
+  dependents TEXT;
+BEGIN
+  SELECT string_agg(DISTINCT pg_describe_object(dependent.classid, dependent.objid, 0), ', ')
+  INTO dependents
+  FROM pg_depend AS dependent
+    JOIN pg_proc ON dependent.refclassid = 'pg_proc'::REGCLASS AND dependent.refobjid = pg_proc.oid
+  WHERE pg_proc.pronamespace = to_regnamespace('util')
+    AND NOT (dependent.classid = 'pg_proc'::REGCLASS
+             AND (SELECT pronamespace FROM pg_proc AS p WHERE p.oid = dependent.objid) = to_regnamespace('util'));
+  IF dependents IS NOT NULL THEN
+    RAISE EXCEPTION 'not recreating schema util: % depend(s) on its functions', dependents
+      USING HINT = 'Objects outside util must not use util''s functions (they are recreated on every run)';
+  END IF;
+END
+$$;
+
 DROP SCHEMA IF EXISTS util CASCADE;
 CREATE SCHEMA util;
 
+-- What the quality gates found in the files of each day, kept across runs (see util.check_loaded_files).
+CREATE SCHEMA IF NOT EXISTS data_quality;
 
--- Publishes a freshly built schema: drops `schema_name` and renames `replace_with` to it, in the
--- caller's transaction. Readers see either the old or the new schema, never a mix or nothing:
--- until the transaction commits they keep the old one (queries that need its tables wait for the
--- lock instead of failing).
-CREATE OR REPLACE FUNCTION util.replace_schema(schema_name TEXT, replace_with TEXT)
-  RETURNS VOID
-  LANGUAGE plpgsql
-AS $$
-BEGIN
-  IF NOT EXISTS(SELECT FROM pg_namespace WHERE nspname = replace_with) THEN
-    RAISE EXCEPTION 'util.replace_schema: schema % does not exist, nothing to publish as %',
-      replace_with, schema_name;
-  END IF;
-  EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', schema_name);
-  EXECUTE format('ALTER SCHEMA %I RENAME TO %I', replace_with, schema_name);
-END
-$$;
+CREATE TABLE IF NOT EXISTS data_quality.day_check (
+  data_set   TEXT        NOT NULL,  -- pypi, github
+  day_id     INTEGER     NOT NULL,  -- 20180410
+  check_name TEXT        NOT NULL,  -- counts not negative, ...
+  file_name  TEXT        NOT NULL,  -- the checked file, below DATA_DIR
+  passed     BOOLEAN     NOT NULL,
+  details    TEXT,                  -- the first problems, with their lines; NULL when passed
+  checked_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  PRIMARY KEY (data_set, day_id, check_name)
+);
 
 
--- Maps a day (YYYYMMDD) to one of `number_of_chunks` chunks. Consecutive days land in different
--- chunks, so parallel tasks over chunks get about the same amount of data.
-CREATE OR REPLACE FUNCTION util.get_chunk(day_id INTEGER, number_of_chunks INTEGER)
-  RETURNS INTEGER
-  LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-AS $$
-  SELECT ((make_date(day_id / 10000, day_id / 100 % 100, day_id % 100) - DATE '2000-01-01')
-          % number_of_chunks)::INTEGER
-$$;
+-- ---------------------------------------------------------------- foreign keys
 
-
--- Creates a (by default btree) index on `columns` of a table; the index name is derived from them.
-CREATE OR REPLACE FUNCTION util.add_index(schema_name TEXT, table_name TEXT, columns TEXT[],
-                                          method TEXT DEFAULT 'btree')
-  RETURNS VOID
-  LANGUAGE plpgsql
-AS $$
-BEGIN
-  EXECUTE format('CREATE INDEX %I ON %I.%I USING %s (%s)',
-                 left(table_name || '__' || array_to_string(columns, '_') || '_idx', 63),
-                 schema_name, table_name, method,
-                 (SELECT string_agg(format('%I', c), ', ') FROM unnest(columns) AS c));
-END
-$$;
-
-
--- Declares a foreign key `fk_column` -> `ref_schema.ref_table(ref_column)`.
-CREATE OR REPLACE FUNCTION util.add_fk(schema_name TEXT, table_name TEXT, fk_column TEXT,
-                                       ref_schema TEXT, ref_table TEXT, ref_column TEXT)
+-- Declares the foreign key `fk_column` -> `ref_schema.ref_table(ref_column)`; on a partitioned table, every
+-- partition is checked once, in bulk.
+CREATE FUNCTION util.add_fk(schema_name TEXT, table_name TEXT, fk_column TEXT,
+                            ref_schema TEXT, ref_table TEXT, ref_column TEXT)
   RETURNS VOID
   LANGUAGE plpgsql
 AS $$
 BEGIN
   EXECUTE format('ALTER TABLE %I.%I ADD CONSTRAINT %I FOREIGN KEY (%I) REFERENCES %I.%I (%I)',
-                 schema_name, table_name, left(table_name || '__' || fk_column || '_fkey', 63),
+                 schema_name, table_name, left(format('%s__%s_fkey', table_name, fk_column), 63),
                  fk_column, ref_schema, ref_table, ref_column);
 END
 $$;
 
 
--- ---------------------------------------------------------------- chunks of days
-
--- The chunk of a date: the same as util.get_chunk of its day_id, for tables with a date column.
-CREATE OR REPLACE FUNCTION util.get_chunk(day DATE, number_of_chunks INTEGER)
-  RETURNS INTEGER
-  LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+-- The foreign keys of other tables that point to `referenced`: their tables and definitions (partitions
+-- inherit their copies from the partitioned table, so only the partitioned table's key is listed).
+CREATE FUNCTION util.inbound_foreign_keys(referenced REGCLASS)
+  RETURNS TABLE (table_name REGCLASS, constraint_name TEXT, definition TEXT, fk_column TEXT, key_column TEXT)
+  LANGUAGE sql STABLE
 AS $$
-  SELECT ((day - DATE '2000-01-01') % number_of_chunks)::INTEGER
+  SELECT conrelid::REGCLASS, conname::TEXT, pg_get_constraintdef(pg_constraint.oid),
+         (SELECT attname FROM pg_attribute WHERE attrelid = conrelid AND attnum = conkey[1]),
+         (SELECT attname FROM pg_attribute WHERE attrelid = confrelid AND attnum = confkey[1])
+  FROM pg_constraint
+  WHERE contype = 'f' AND confrelid = referenced AND conrelid <> referenced AND conparentid = 0
 $$;
 
 
--- Attaches the tables `table_name`_0 .. _<n-1>, which parallel tasks filled with one chunk of days
--- each, as the partitions of `table_name` (partitioned by LIST (util.get_chunk(..., n))). Each chunk
--- table has a CHECK constraint that matches its partition bound, so attaching it needs no scan.
-CREATE OR REPLACE FUNCTION util.attach_chunk_tables(schema_name TEXT, table_name TEXT, number_of_chunks INTEGER)
+-- ---------------------------------------------------------------- publishing a whole schema
+
+-- Publishes a freshly built schema: drops `schema_name` and renames `replace_with` to it, in the caller's
+-- transaction. Readers see either the old or the new schema, never a mix or nothing: until the
+-- transaction commits they keep the old one (queries that need its tables wait for the lock instead of
+-- failing).
+--
+-- Tables of other schemas may reference the old schema's tables (pp_dim references pypi_dim.project, every
+-- fact references time.day). Dropping the old schema drops those foreign keys, so they are declared again
+-- on the new tables; rows that the other schemas still reference and that the new table lacks are carried
+-- over first (their days leave the other schema when its own pipeline runs next), so that the keys hold.
+CREATE FUNCTION util.replace_schema(schema_name TEXT, replace_with TEXT)
   RETURNS VOID
   LANGUAGE plpgsql
 AS $$
+DECLARE
+  reference RECORD;
+  new_table REGCLASS;
+  columns TEXT;
 BEGIN
-  FOR chunk IN 0 .. number_of_chunks - 1 LOOP
-    EXECUTE format('ALTER TABLE %I.%I ATTACH PARTITION %I.%I FOR VALUES IN (%s)',
-                   schema_name, table_name, schema_name, format('%s_%s', table_name, chunk), chunk);
+  IF to_regnamespace(replace_with) IS NULL THEN
+    RAISE EXCEPTION 'util.replace_schema: schema % does not exist, nothing to publish as %',
+      replace_with, schema_name;
+  END IF;
+
+  CREATE TEMPORARY TABLE inbound_key ON COMMIT DROP AS
+  SELECT pg_class.relname AS referenced_table, keys.*
+  FROM pg_class, util.inbound_foreign_keys(pg_class.oid::REGCLASS) AS keys
+  WHERE pg_class.relnamespace = to_regnamespace(schema_name) AND pg_class.relkind IN ('r', 'p')
+    AND keys.table_name::TEXT NOT LIKE format('%s.%%', quote_ident(schema_name));
+
+  FOR reference IN SELECT * FROM inbound_key LOOP
+    new_table := to_regclass(format('%I.%I', replace_with, reference.referenced_table));
+    IF new_table IS NULL THEN
+      RAISE EXCEPTION 'util.replace_schema: %.% is referenced by % but missing in %',
+        schema_name, reference.referenced_table, reference.table_name, replace_with;
+    END IF;
+    SELECT string_agg(format('%I', attname), ', ' ORDER BY attnum) INTO columns
+    FROM pg_attribute
+    WHERE attrelid = new_table AND attnum > 0 AND NOT attisdropped
+      AND attname IN (SELECT attname FROM pg_attribute
+                      WHERE attrelid = format('%I.%I', schema_name, reference.referenced_table)::REGCLASS
+                        AND attnum > 0 AND NOT attisdropped);
+    EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM %I.%I AS old '
+                   'WHERE old.%I IN (SELECT %I FROM %s) AND NOT EXISTS (SELECT FROM %s AS new WHERE new.%I = old.%I)',
+                   new_table, columns, columns, schema_name, reference.referenced_table,
+                   reference.key_column, reference.fk_column, reference.table_name,
+                   new_table, reference.key_column, reference.key_column);
   END LOOP;
+
+  -- The old tables' references to other schemas that the new ones lack (see util.delete_unreferenced_members).
+  FOR reference IN
+    SELECT pg_class.oid::REGCLASS AS old_table, to_regclass(format('%I.%I', replace_with, relname)) AS new_table
+    FROM pg_class
+    WHERE relnamespace = to_regnamespace(schema_name) AND relkind IN ('r', 'p') AND NOT relispartition
+  LOOP
+    PERFORM util.record_lost_references(reference.old_table, reference.old_table, reference.new_table, schema_name);
+  END LOOP;
+
+  EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', schema_name);
+  EXECUTE format('ALTER SCHEMA %I RENAME TO %I', replace_with, schema_name);
+
+  -- The definitions name the referenced table by schema: now the new one.
+  FOR reference IN SELECT * FROM inbound_key LOOP
+    EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s',
+                   reference.table_name, reference.constraint_name, reference.definition);
+  END LOOP;
+  DROP TABLE inbound_key;
+END
+$$;
+
+
+-- ---------------------------------------------------------------- day partitions
+
+-- The partition bound of one day in a LIST-partitioned table whose partition key is an INTEGER day id
+-- (20180410) or a DATE.
+CREATE FUNCTION util.day_bound(partitioned REGCLASS, day_id INTEGER)
+  RETURNS TEXT
+  LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+  key_type REGTYPE;
+BEGIN
+  SELECT atttypid INTO key_type
+  FROM pg_partitioned_table JOIN pg_attribute ON attrelid = partrelid AND attnum = partattrs[0]
+  WHERE partrelid = partitioned;
+  IF key_type = 'INTEGER'::REGTYPE THEN
+    RETURN format('FOR VALUES IN (%s)', day_id);
+  ELSIF key_type = 'DATE'::REGTYPE THEN
+    RETURN format('FOR VALUES IN (%L)', to_date(day_id::TEXT, 'YYYYMMDD'));
+  END IF;
+  RAISE EXCEPTION '% is not LIST-partitioned by an INTEGER day id or a DATE', partitioned;
+END
+$$;
+
+
+-- Creates the partition `<table>_<YYYYMMDD>` of each day in `day_ids` of a LIST-partitioned table.
+-- `storage` is the table access method (see util.data_set_storage).
+CREATE FUNCTION util.create_day_partitions(schema_name TEXT, table_name TEXT, day_ids INTEGER[],
+                                           storage TEXT DEFAULT 'heap')
+  RETURNS VOID
+  LANGUAGE plpgsql
+AS $$
+DECLARE
+  day_id INTEGER;
+BEGIN
+  FOREACH day_id IN ARRAY coalesce(day_ids, '{}') LOOP
+    EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.%I %s USING %I',
+                   schema_name, format('%s_%s', table_name, day_id), schema_name, table_name,
+                   util.day_bound(format('%I.%I', schema_name, table_name)::REGCLASS, day_id), storage);
+  END LOOP;
+END
+$$;
+
+
+-- The day partitions of a LIST-partitioned table (one day each), with the day read from the bound.
+CREATE FUNCTION util.day_partitions(partitioned REGCLASS)
+  RETURNS TABLE (day_id INTEGER, partition_table REGCLASS)
+  LANGUAGE sql STABLE
+AS $$
+  SELECT regexp_replace(pg_get_expr(relpartbound, inhrelid), '\D', '', 'g')::INTEGER, inhrelid::REGCLASS
+  FROM pg_inherits JOIN pg_class ON pg_class.oid = inhrelid
+  WHERE inhparent = partitioned
+$$;
+
+
+-- References that a run takes out of the warehouse: the values of the foreign keys (those declared on
+-- `partitioned`) that `old` holds and `new` does not, collected in the temporary table lost_reference.
+-- They are the candidates for members that nothing references any more (see
+-- util.delete_unreferenced_members). A replaced day that only gained rows loses no reference.
+-- `outside_schema`: only the keys that point to tables of other schemas.
+CREATE FUNCTION util.record_lost_references(partitioned REGCLASS, old REGCLASS, new REGCLASS DEFAULT NULL,
+                                            outside_schema TEXT DEFAULT NULL)
+  RETURNS VOID
+  LANGUAGE plpgsql
+AS $$
+DECLARE
+  reference RECORD;
+BEGIN
+  CREATE TEMPORARY TABLE IF NOT EXISTS lost_reference (referenced REGCLASS, key BIGINT) ON COMMIT DROP;
+  FOR reference IN
+    SELECT confrelid::REGCLASS AS referenced,
+           (SELECT attname FROM pg_attribute WHERE attrelid = conrelid AND attnum = conkey[1]) AS fk_column
+    FROM pg_constraint JOIN pg_class ON pg_class.oid = confrelid
+    WHERE contype = 'f' AND conrelid = partitioned AND conparentid = 0
+      AND (outside_schema IS NULL OR relnamespace <> to_regnamespace(outside_schema))
+  LOOP
+    EXECUTE format('INSERT INTO lost_reference SELECT %L::REGCLASS, key FROM (SELECT %I AS key FROM %s %s) AS lost '
+                   'WHERE key IS NOT NULL',
+                   reference.referenced, reference.fk_column, old,
+                   CASE WHEN new IS NULL THEN ''
+                        ELSE format('EXCEPT SELECT %I FROM %s', reference.fk_column, new) END);
+  END LOOP;
+END
+$$;
+
+
+-- Publishes the day partitions that a run built in `next_schema` into the tables of the same name in
+-- `live_schema`, and takes the days `removed_day_ids` out, in the caller's transaction: for every
+-- partitioned table of `next_schema`, the live partition of each built or removed day is dropped and the
+-- built partition moved into its place. Readers see each day either old or new, never half of it (they
+-- wait while a partition is replaced), and a new partition is checked against the live table's foreign
+-- keys when it is attached.
+CREATE FUNCTION util.publish_days(live_schema TEXT, next_schema TEXT, removed_day_ids INTEGER[])
+  RETURNS TEXT
+  LANGUAGE plpgsql
+AS $$
+DECLARE
+  table_name TEXT;
+  live_table REGCLASS;
+  next_table REGCLASS;
+  day RECORD;
+  number_of_partitions INTEGER := 0;
+BEGIN
+  FOR table_name IN
+    SELECT relname FROM pg_partitioned_table JOIN pg_class ON pg_class.oid = partrelid
+    WHERE relnamespace = to_regnamespace(next_schema) ORDER BY relname
+  LOOP
+    live_table := format('%I.%I', live_schema, table_name)::REGCLASS;
+    next_table := format('%I.%I', next_schema, table_name)::REGCLASS;
+    FOR day IN
+      SELECT coalesce(old.day_id, new.day_id) AS day_id, old.partition_table AS old, new.partition_table AS new
+      FROM (SELECT * FROM util.day_partitions(live_table)) AS old
+        FULL JOIN util.day_partitions(next_table) AS new USING (day_id)
+      WHERE new.day_id IS NOT NULL OR old.day_id = ANY (removed_day_ids)
+      ORDER BY 1
+    LOOP
+      IF day.old IS NOT NULL THEN
+        PERFORM util.record_lost_references(live_table, day.old, day.new);
+        EXECUTE format('DROP TABLE %s', day.old);
+      END IF;
+      IF day.new IS NOT NULL THEN
+        EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', next_table, day.new);
+        EXECUTE format('ALTER TABLE %s SET SCHEMA %I', day.new, live_schema);
+        EXECUTE format('ALTER TABLE %s ATTACH PARTITION %I.%I %s', live_table, live_schema,
+                       format('%s_%s', table_name, day.day_id), util.day_bound(live_table, day.day_id));
+        number_of_partitions := number_of_partitions + 1;
+      END IF;
+    END LOOP;
+  END LOOP;
+  RETURN format('%s: %s day partitions published, %s days taken out', live_schema, number_of_partitions,
+                coalesce(cardinality(removed_day_ids), 0));
+END
+$$;
+
+
+-- ---------------------------------------------------------------- dimension members
+
+-- The single-column primary key of a table.
+CREATE FUNCTION util.primary_key_column(table_name REGCLASS)
+  RETURNS TEXT
+  LANGUAGE sql STABLE
+AS $$
+  SELECT attname::TEXT
+  FROM pg_constraint JOIN pg_attribute ON attrelid = conrelid AND attnum = conkey[1]
+  WHERE conrelid = table_name AND contype = 'p' AND cardinality(conkey) = 1
+$$;
+
+
+-- Adds the members of `next_schema.table_name` that `live_schema.table_name` lacks. Members are identified
+-- by a hash of their natural key: a member that exists with other attributes is a hash collision, and
+-- fails the run instead of merging two members.
+CREATE FUNCTION util.publish_members(live_schema TEXT, next_schema TEXT, table_name TEXT)
+  RETURNS TEXT
+  LANGUAGE plpgsql
+AS $$
+DECLARE
+  key_column TEXT := util.primary_key_column(format('%I.%I', live_schema, table_name)::REGCLASS);
+  collision TEXT;
+  added BIGINT;
+BEGIN
+  EXECUTE format('SELECT format(''%%s and %%s'', new, old) FROM %I.%I AS new JOIN %I.%I AS old USING (%I) '
+                 'WHERE new IS DISTINCT FROM old LIMIT 1',
+                 next_schema, table_name, live_schema, table_name, key_column)
+  INTO collision;
+  IF collision IS NOT NULL THEN
+    RAISE EXCEPTION '%.%: two members with the same id (a hash collision): %', live_schema, table_name, collision;
+  END IF;
+  EXECUTE format('INSERT INTO %I.%I SELECT * FROM %I.%I AS new '
+                 'WHERE NOT EXISTS (SELECT FROM %I.%I AS old WHERE old.%I = new.%I)',
+                 live_schema, table_name, next_schema, table_name, live_schema, table_name, key_column, key_column);
+  GET DIAGNOSTICS added = ROW_COUNT;
+  RETURN format('%I.%I: %s new members', live_schema, table_name, added);
+END
+$$;
+
+
+-- Deletes the rows of `table_name` whose key is one of `candidates` and that no foreign key references.
+-- Before the delete, the foreign keys that point to the table are dropped, and declared again after it:
+-- each is checked once, in bulk, instead of once per deleted row in every partition of the referencing
+-- tables. The values that the deleted rows reference in turn become lost references (a deleted project
+-- version may leave its project unused).
+CREATE FUNCTION util.delete_unreferenced(table_name REGCLASS, candidates BIGINT[])
+  RETURNS BIGINT
+  LANGUAGE plpgsql
+AS $$
+DECLARE
+  key_column TEXT := util.primary_key_column(table_name);
+  reference RECORD;
+  deleted BIGINT;
+BEGIN
+  CREATE TEMPORARY TABLE unreferenced ON COMMIT DROP AS SELECT DISTINCT unnest(candidates) AS key;
+  FOR reference IN SELECT * FROM util.inbound_foreign_keys(table_name) LOOP
+    EXECUTE format('DELETE FROM unreferenced WHERE key IN (SELECT %I FROM %s)', reference.fk_column, reference.table_name);
+  END LOOP;
+  IF NOT EXISTS (SELECT FROM unreferenced) THEN
+    DROP TABLE unreferenced;
+    RETURN 0;
+  END IF;
+
+  CREATE TEMPORARY TABLE dropped_key ON COMMIT DROP AS SELECT * FROM util.inbound_foreign_keys(table_name);
+  FOR reference IN SELECT * FROM dropped_key LOOP
+    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', reference.table_name, reference.constraint_name);
+  END LOOP;
+  EXECUTE format('CREATE TEMPORARY TABLE deleted_row ON COMMIT DROP AS SELECT * FROM %s WHERE %I IN (SELECT key FROM unreferenced)',
+                 table_name, key_column);
+  EXECUTE format('DELETE FROM %s WHERE %I IN (SELECT key FROM unreferenced)', table_name, key_column);
+  GET DIAGNOSTICS deleted = ROW_COUNT;
+  PERFORM util.record_lost_references(table_name, 'pg_temp.deleted_row'::REGCLASS);
+  FOR reference IN SELECT * FROM dropped_key LOOP
+    EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', reference.table_name, reference.constraint_name, reference.definition);
+  END LOOP;
+  DROP TABLE unreferenced, dropped_key, deleted_row;
+  RETURN deleted;
+END
+$$;
+
+
+-- Deletes the members of a dimension that lost a reference in this transaction (util.publish_days,
+-- util.delete_unreferenced) and that nothing references any more, so that the dimension holds exactly
+-- the members of the days in the warehouse. The unknown member (-1) always stays.
+CREATE FUNCTION util.delete_unreferenced_members(dimension REGCLASS)
+  RETURNS TEXT
+  LANGUAGE plpgsql
+AS $$
+DECLARE
+  candidates BIGINT[];
+BEGIN
+  IF to_regclass('pg_temp.lost_reference') IS NOT NULL THEN
+    SELECT array_agg(DISTINCT key) INTO candidates FROM lost_reference WHERE referenced = dimension AND key <> -1;
+  END IF;
+  RETURN format('%s: %s members deleted that nothing references any more',
+                dimension, CASE WHEN candidates IS NULL THEN 0 ELSE util.delete_unreferenced(dimension, candidates) END);
+END
+$$;
+
+
+-- Deletes the days of time.day outside @first_day_id@ .. @last_day_id@ (the configured dates) that no fact
+-- references any more. A referenced day stays until the pipeline that references it has taken it out.
+CREATE FUNCTION util.trim_time_dimension(first_day_id INTEGER, last_day_id INTEGER)
+  RETURNS TEXT
+  LANGUAGE plpgsql
+AS $$
+DECLARE
+  outside BIGINT[];
+BEGIN
+  SELECT array_agg(day_id) INTO outside FROM time.day WHERE day_id NOT BETWEEN first_day_id AND last_day_id;
+  RETURN format('time.day: %s days outside %s..%s deleted', CASE WHEN outside IS NULL THEN 0
+                ELSE util.delete_unreferenced('time.day', outside) END, first_day_id, last_day_id);
+END
+$$;
+
+
+-- ---------------------------------------------------------------- quality gates of loaded files
+
+-- Checks the files that a run loaded into `loaded` (a raw table of `<data schema>_next`, with a line number
+-- per row; `planned` names each day's file): counts are never negative, and the natural key is unique
+-- within a file. (A row of another day, or a value of the wrong type, already failed the load with its
+-- line.) Records a result per day and check in data_quality.day_check, with the first problems and their
+-- lines, and returns a summary; util.fail_on_failed_checks then fails the run if a check failed.
+CREATE FUNCTION util.check_loaded_files(data_set TEXT, loaded REGCLASS, planned REGCLASS, key_columns TEXT[],
+                                        count_columns TEXT[])
+  RETURNS TEXT
+  LANGUAGE plpgsql
+AS $$
+DECLARE
+  problems_per_check CONSTANT INTEGER := 10;  -- problems shown per file and check; the count says how many
+  summary TEXT;
+BEGIN
+  CREATE TEMPORARY TABLE problem (day_id INTEGER, check_name TEXT, line_number INTEGER, message TEXT) ON COMMIT DROP;
+
+  EXECUTE format(
+    'INSERT INTO problem '
+    'SELECT day_id, ''counts not negative'', line_number, format(''line %%s: %%s is %%s, a count cannot be negative'', '
+    '       line_number, count.name, count.value) '
+    'FROM %s, LATERAL (VALUES %s) AS count (name, value) '
+    'WHERE (%s) AND count.value < 0',
+    loaded,
+    (SELECT string_agg(format('(%L, %I)', name, name), ', ') FROM unnest(count_columns) AS name),
+    (SELECT string_agg(format('%I < 0', name), ' OR ') FROM unnest(count_columns) AS name));
+
+  EXECUTE format(
+    'INSERT INTO problem '
+    'SELECT day_id, ''unique natural key'', lines[1], format(''lines %%s: the same %s (%%s)'', '
+    '       array_to_string(lines, '' and ''), key) '
+    'FROM (SELECT day_id, array_agg(line_number ORDER BY line_number) AS lines, concat_ws('', '', %s) AS key '
+    '      FROM %s GROUP BY day_id, %s HAVING count(*) > 1) AS duplicate',
+    array_to_string(key_columns, ', '),
+    (SELECT string_agg(format('coalesce(%I::TEXT, ''NULL'')', name), ', ') FROM unnest(key_columns) AS name),
+    loaded,
+    (SELECT string_agg(format('%I', name), ', ') FROM unnest(key_columns) AS name));
+
+  EXECUTE format('DELETE FROM data_quality.day_check WHERE data_set = $1 AND day_id IN (SELECT day_id FROM %s)', planned)
+    USING data_set;
+  EXECUTE format(
+    'INSERT INTO data_quality.day_check (data_set, day_id, check_name, file_name, passed, details) '
+    'SELECT $1, planned.day_id, checks.check_name, planned.file_name, count(problem.*) = 0, '
+    '       CASE WHEN count(problem.*) > 0 THEN format(''%%s problems: %%s'', count(problem.*), '
+    '            string_agg(problem.message, ''; '' ORDER BY problem.line_number) '
+    '              FILTER (WHERE problem.rank <= $2)) END '
+    'FROM %s AS planned '
+    '  CROSS JOIN (VALUES (''counts not negative''), (''unique natural key'')) AS checks (check_name) '
+    '  LEFT JOIN (SELECT *, row_number() OVER (PARTITION BY day_id, check_name ORDER BY line_number) AS rank '
+    '             FROM problem) AS problem USING (day_id, check_name) '
+    'GROUP BY planned.day_id, checks.check_name, planned.file_name', planned)
+    USING data_set, problems_per_check;
+
+  SELECT format('%s: %s files checked (counts not negative, unique natural key): %s', check_loaded_files.data_set,
+                count(DISTINCT day_id),
+                CASE WHEN bool_and(passed) THEN 'all passed'
+                     ELSE format('%s failed', count(*) FILTER (WHERE NOT passed)) END)
+  INTO summary
+  FROM data_quality.day_check
+  WHERE day_check.data_set = check_loaded_files.data_set AND checked_at = now();
+  DROP TABLE problem;
+  RETURN coalesce(summary, format('%s: no files to check', data_set));
+END
+$$;
+
+
+-- Fails with the problems that util.check_loaded_files found in the files of `planned`, file by file.
+CREATE FUNCTION util.fail_on_failed_checks(data_set TEXT, planned REGCLASS)
+  RETURNS TEXT
+  LANGUAGE plpgsql
+AS $$
+DECLARE
+  failures TEXT;
+BEGIN
+  EXECUTE format('SELECT string_agg(format(''%%s (%%s): %%s'', file_name, check_name, details), E''\n'' '
+                 '                  ORDER BY day_id, check_name) '
+                 'FROM data_quality.day_check '
+                 'WHERE data_set = $1 AND NOT passed AND day_id IN (SELECT day_id FROM %s)', planned)
+    INTO failures USING data_set;
+  IF failures IS NOT NULL THEN
+    RAISE EXCEPTION E'quality gates failed, nothing of this run is published:\n%', failures
+      USING HINT = 'Fix or remove the file, then run the pipeline again';
+  END IF;
+  RETURN format('%s: all quality gates passed', data_set);
+END
+$$;
+
+
+-- ---------------------------------------------------------------- publishing a build
+
+-- Publishes what a run built (see app/pipelines/loading.py), in the caller's transaction:
+-- 1. the day partitions of `<data schema>_next` into `data_schema` (the raw days of the files), and the
+--    record of the published days;
+-- 2. after a full build, `<dim schema>_next` replaces `dim_schema` (util.replace_schema); after an
+--    incremental one, the new members of `dimensions` (in the order given: a member before those that
+--    reference it), the day partitions, and then the members that nothing references any more;
+-- 3. the days that left FIRST_DATE..LAST_DATE leave time.day once nothing references them.
+CREATE FUNCTION util.publish_build(data_schema TEXT, dim_schema TEXT, dimensions TEXT[], data_set TEXT DEFAULT NULL)
+  RETURNS TEXT
+  LANGUAGE plpgsql
+AS $$
+DECLARE
+  next_data TEXT := format('%s_next', data_schema);
+  next_dim TEXT := format('%s_next', dim_schema);
+  build RECORD;
+  dimension TEXT;
+  messages TEXT[] := '{}';
+BEGIN
+  EXECUTE format('SELECT * FROM %I.build', next_data) INTO build;
+
+  messages := messages || util.publish_days(data_schema, next_data, build.removed_day_ids);
+  EXECUTE format('DELETE FROM %I.published_day WHERE day_id IN (SELECT day_id FROM %I.planned_day) OR day_id = ANY ($1)',
+                 data_schema, next_data) USING build.removed_day_ids;
+  EXECUTE format('INSERT INTO %I.published_day SELECT *, now() FROM %I.planned_day', data_schema, next_data);
+  IF data_set IS NOT NULL THEN
+    DELETE FROM data_quality.day_check WHERE day_check.data_set = publish_build.data_set
+                                           AND day_id = ANY (build.removed_day_ids);
+  END IF;
+
+  IF build.full_rebuild THEN
+    PERFORM util.replace_schema(dim_schema, next_dim);
+    messages := messages || format('%s: replaced by a full build', dim_schema);
+  ELSE
+    FOREACH dimension IN ARRAY dimensions LOOP
+      messages := messages || util.publish_members(dim_schema, next_dim, dimension);
+    END LOOP;
+    messages := messages || util.publish_days(dim_schema, next_dim, build.removed_day_ids);
+    FOR i IN REVERSE cardinality(dimensions) .. 1 LOOP
+      messages := messages || util.delete_unreferenced_members(format('%I.%I', dim_schema, dimensions[i])::REGCLASS);
+    END LOOP;
+    EXECUTE format('DROP SCHEMA %I CASCADE', next_dim);
+  END IF;
+  EXECUTE format('COMMENT ON SCHEMA %I IS %L', dim_schema, build.version_comment);
+  EXECUTE format('DROP SCHEMA %I CASCADE', next_data);
+  messages := messages || util.trim_time_dimension(build.first_day_id, build.last_day_id);
+  RETURN array_to_string(messages, E'\n');
 END
 $$;
 
@@ -98,7 +543,7 @@ $$;
 
 -- Whether this server offers columnar storage: the table access method `columnar` of Citus 10+ (or of
 -- the citus_columnar extension), once the extension is created in this database.
-CREATE OR REPLACE FUNCTION util.has_columnar_storage()
+CREATE FUNCTION util.has_columnar_storage()
   RETURNS BOOLEAN
   LANGUAGE sql STABLE
 AS $$
@@ -109,7 +554,7 @@ $$;
 -- The storage of flat data set tables for the COLUMNAR_STORAGE setting: 'auto' takes columnar storage
 -- when the server has it and heap otherwise; 'on' insists on columnar storage (and fails loudly
 -- without it, rather than silently building slower tables); 'off' always means heap.
-CREATE OR REPLACE FUNCTION util.data_set_storage(setting TEXT)
+CREATE FUNCTION util.data_set_storage(setting TEXT)
   RETURNS TEXT
   LANGUAGE plpgsql STABLE
 AS $$
@@ -126,79 +571,6 @@ BEGIN
     RETURN 'columnar';
   END IF;
   RAISE EXCEPTION 'COLUMNAR_STORAGE=%: use auto, on or off', setting;
-END
-$$;
-
-
--- The CREATE statement of a flat data set table: `table_elements` is what goes between the parentheses
--- (column definitions, LIKE, constraints), `storage` the table access method ('heap' or 'columnar').
--- Kept apart from its execution, so that the DDL of either storage can be tested on any server.
-CREATE OR REPLACE FUNCTION util.data_set_table_ddl(schema_name TEXT, table_name TEXT, table_elements TEXT,
-                                                   storage TEXT)
-  RETURNS TEXT
-  LANGUAGE plpgsql IMMUTABLE
-AS $$
-BEGIN
-  IF storage NOT IN ('heap', 'columnar') THEN
-    RAISE EXCEPTION 'unknown storage % for data set table %.%', storage, schema_name, table_name;
-  END IF;
-  RETURN format('CREATE TABLE %I.%I (%s) USING %I', schema_name, table_name, table_elements, storage);
-END
-$$;
-
-
--- Creates a flat data set table in the storage that COLUMNAR_STORAGE (`setting`) asks for and returns
--- a line for the run output that says which storage it got.
-CREATE OR REPLACE FUNCTION util.create_data_set_table(schema_name TEXT, table_name TEXT, table_elements TEXT,
-                                                      setting TEXT)
-  RETURNS TEXT
-  LANGUAGE plpgsql
-AS $$
-DECLARE
-  storage TEXT := util.data_set_storage(setting);
-BEGIN
-  EXECUTE util.data_set_table_ddl(schema_name, table_name, table_elements, storage);
-  RETURN format('%I.%I: %s storage (COLUMNAR_STORAGE=%s)', schema_name, table_name, storage, setting);
-END
-$$;
-
-
--- Creates `table_name`_`chunk`, the table that one parallel task fills with its chunk of days: like the
--- partitioned flat data set `table_name`, in the storage that `setting` asks for, and with the CHECK
--- constraint on `day_column` that lets util.attach_chunk_tables attach it as a partition without a scan.
-CREATE OR REPLACE FUNCTION util.create_chunk_data_set_table(schema_name TEXT, table_name TEXT, day_column TEXT,
-                                                            chunk INTEGER, number_of_chunks INTEGER, setting TEXT)
-  RETURNS TEXT
-  LANGUAGE plpgsql
-AS $$
-BEGIN
-  RETURN util.create_data_set_table(
-    schema_name, format('%s_%s', table_name, chunk),
-    format('LIKE %I.%I, CHECK (util.get_chunk(%I, %s) IS NOT NULL AND util.get_chunk(%I, %s) = %s)',
-           schema_name, table_name, day_column, number_of_chunks, day_column, number_of_chunks, chunk),
-    setting);
-END
-$$;
-
-
--- ---------------------------------------------------------------- loading files
-
--- Fails when a freshly loaded table (a day partition) holds no rows: an empty file or one with only
--- a header is a failed download, not a day without data, and must not be recorded as read.
-CREATE OR REPLACE FUNCTION util.assert_file_loaded(table_name REGCLASS, file_name TEXT)
-  RETURNS TEXT
-  LANGUAGE plpgsql
-AS $$
-DECLARE
-  has_rows BOOLEAN;
-BEGIN
-  -- a regclass prints as an already quoted, schema-qualified name: %s, not %I
-  EXECUTE format('SELECT EXISTS(SELECT FROM %s)', table_name) INTO has_rows;
-  IF NOT has_rows THEN
-    RAISE EXCEPTION 'file % has no data rows (empty, or only a header)', file_name
-      USING HINT = 'Fix or remove the file, then run the pipeline again';
-  END IF;
-  RETURN format('%s loaded from %s', table_name, file_name);
 END
 $$;
 

@@ -1,0 +1,5 @@
+-- The Python versions of the days that this run builds.
+INSERT INTO pypi_dim_next.python_version (python_version_id, python_version_name)
+SELECT DISTINCT python_version_id, python_version_name
+FROM pypi_data_next.download_staging
+WHERE python_version_id <> -1;

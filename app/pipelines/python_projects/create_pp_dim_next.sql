@@ -1,0 +1,35 @@
+-- pp_dim_next: the next version of pp_dim, with its tables and, as partitions, the days that this run builds
+-- (pp_data_next.planned_day). The foreign keys are declared when publishing (publish_pp_dim.sql).
+
+DROP SCHEMA IF EXISTS pp_dim_next CASCADE;
+CREATE SCHEMA pp_dim_next;
+
+-- Grain: one project on one day that has downloads. Units: downloads, and the forks, commits, closed pull
+-- requests and push events of the repositories named like the project, whoever owns them (pallets/flask and
+-- its forks for flask), summed; NULL when there is no such repository with that activity that day.
+CREATE TABLE pp_dim_next.python_project_activity (
+  day_fk                         INTEGER NOT NULL,
+  project_fk                     BIGINT  NOT NULL,
+  number_of_downloads            BIGINT,
+  number_of_forks                BIGINT,
+  number_of_commits              BIGINT,
+  number_of_closed_pull_requests BIGINT,
+  number_of_pushes               BIGINT,
+  PRIMARY KEY (day_fk, project_fk)
+) PARTITION BY LIST (day_fk);
+
+-- The flat data set, with readable names. Its partitions get columnar storage where the server has it.
+CREATE TABLE pp_dim_next.python_project_activity_data_set (
+  "Date"                           DATE   NOT NULL,
+  "Project"                        TEXT   NOT NULL,
+  "Number of downloads"            BIGINT,
+  "Number of forks"                BIGINT,
+  "Number of commits"              BIGINT,
+  "Number of closed pull requests" BIGINT,
+  "Number of pushes"               BIGINT
+) PARTITION BY LIST ("Date");
+
+SELECT util.create_day_partitions('pp_dim_next', 'python_project_activity', days),
+       util.create_day_partitions('pp_dim_next', 'python_project_activity_data_set', days,
+                                  util.data_set_storage('@columnar_storage@'))
+FROM (SELECT array_agg(day_id ORDER BY day_id) AS days FROM pp_data_next.planned_day) AS planned;
