@@ -403,7 +403,7 @@ $$;
 -- Checks the files that a run loaded into `loaded` (a raw table of `<data schema>_next`, with a line number
 -- per row; `planned` names each day's file): counts are never negative, and the natural key is unique
 -- within a file. (A row of another day, or a value of the wrong type, already failed the load with its
--- line.) Records a result per day and check in data_quality.day_check, with the first problems and their
+-- line.) Counts the rows of each file into `planned`. Records a result per day and check in data_quality.day_check, with the first problems and their
 -- lines, and returns a summary; util.fail_on_failed_checks then fails the run if a check failed.
 CREATE FUNCTION util.check_loaded_files(data_set TEXT, loaded REGCLASS, planned REGCLASS, key_columns TEXT[],
                                         count_columns TEXT[])
@@ -412,6 +412,7 @@ CREATE FUNCTION util.check_loaded_files(data_set TEXT, loaded REGCLASS, planned 
 AS $$
 DECLARE
   problems_per_check CONSTANT INTEGER := 10;  -- problems shown per file and check; the count says how many
+  lines_per_problem CONSTANT INTEGER := 5;    -- lines shown of a key that many lines repeat
   summary TEXT;
 BEGIN
   CREATE TEMPORARY TABLE problem (day_id INTEGER, check_name TEXT, line_number INTEGER, message TEXT) ON COMMIT DROP;
@@ -428,15 +429,20 @@ BEGIN
 
   EXECUTE format(
     'INSERT INTO problem '
-    'SELECT day_id, ''unique natural key'', lines[1], format(''lines %%s: the same %s (%%s)'', '
-    '       array_to_string(lines, '' and ''), key) '
+    'SELECT day_id, ''unique natural key'', lines[1], format(''lines %%s%%s: the same %s (%%s)'', '
+    '       array_to_string(lines[1:$1], '' and ''), '
+    '       CASE WHEN cardinality(lines) > $1 THEN format('' and %%s more'', cardinality(lines) - $1) ELSE '''' END, '
+    '       key) '
     'FROM (SELECT day_id, array_agg(line_number ORDER BY line_number) AS lines, concat_ws('', '', %s) AS key '
     '      FROM %s GROUP BY day_id, %s HAVING count(*) > 1) AS duplicate',
     array_to_string(key_columns, ', '),
     (SELECT string_agg(format('coalesce(%I::TEXT, ''NULL'')', name), ', ') FROM unnest(key_columns) AS name),
     loaded,
-    (SELECT string_agg(format('%I', name), ', ') FROM unnest(key_columns) AS name));
+    (SELECT string_agg(format('%I', name), ', ') FROM unnest(key_columns) AS name))
+    USING lines_per_problem;
 
+  EXECUTE format('UPDATE %s AS planned SET number_of_rows = (SELECT count(*) FROM %s AS loaded '
+                 'WHERE loaded.day_id = planned.day_id)', planned, loaded);
   EXECUTE format('DELETE FROM data_quality.day_check WHERE data_set = $1 AND day_id IN (SELECT day_id FROM %s)', planned)
     USING data_set;
   EXECUTE format(
@@ -513,9 +519,9 @@ BEGIN
   EXECUTE format('DELETE FROM %I.published_day WHERE day_id IN (SELECT day_id FROM %I.planned_day) OR day_id = ANY ($1)',
                  data_schema, next_data) USING build.removed_day_ids;
   EXECUTE format('INSERT INTO %I.published_day SELECT *, now() FROM %I.planned_day', data_schema, next_data);
-  IF data_set IS NOT NULL THEN
-    DELETE FROM data_quality.day_check WHERE day_check.data_set = publish_build.data_set
-                                           AND day_id = ANY (build.removed_day_ids);
+  IF data_set IS NOT NULL THEN  -- the checks of days that are not (or no longer) in the warehouse
+    EXECUTE format('DELETE FROM data_quality.day_check WHERE data_set = $1 '
+                   'AND day_id NOT IN (SELECT day_id FROM %I.published_day)', data_schema) USING data_set;
   END IF;
 
   IF build.full_rebuild THEN

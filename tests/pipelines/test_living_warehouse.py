@@ -1,0 +1,108 @@
+"""A warehouse that lives: 30 consecutive days arrive one by one, and now and then an earlier file is corrected
+(with an older modification time), removed, or arrives bad and is fixed the next day. After every run, the
+warehouse equals a from-scratch build of the same files, and the numbers equal sums computed from the files.
+"""
+
+import datetime
+import os
+import random
+
+import pytest
+
+from app import data_sets
+from app.sample_data import generate, generator
+from tests.support.warehouse import (
+    STATE_SCHEMAS,
+    assert_succeeded,
+    day_id,
+    differences,
+    expected_numbers,
+    from_scratch,
+    output,
+    reset_databases,
+    run_etl,
+    state,
+    warehouse_numbers,
+    write_day,
+)
+
+FIRST_DAY = datetime.date(2018, 4, 1)
+DAYS = 30
+ROWS = 150  # per file: small, the runs' fixed costs dominate anyway
+SCRATCH = f'test_scratch_life_{os.getpid()}'
+# The warehouse without the results of the quality gates, which also record failed checks.
+WAREHOUSE_SCHEMAS = tuple(schema for schema in STATE_SCHEMAS if schema != 'data_quality')
+
+
+def _older_mtime(path, than):
+    """Sets the modification time of `path` before that of `than`, as `cp -p`, `rsync -a` or `tar` can."""
+    older = than.stat().st_mtime_ns - 86_400 * 10**9
+    os.utime(path, ns=(older, older))
+
+
+@pytest.fixture(scope='module')
+def life(databases, tmp_path_factory):
+    """Runs the life; returns the log of what each day did and what was checked."""
+    reset_databases()
+    data_dir = tmp_path_factory.mktemp('life')
+    env = {'FIRST_DATE': f'{FIRST_DAY}', 'LAST_DATE': f'{FIRST_DAY + datetime.timedelta(days=DAYS - 1)}'}
+    rng = random.Random(8)
+    log = []
+    for number in range(DAYS):
+        day = FIRST_DAY + datetime.timedelta(days=number)
+        generate(data_dir, day, 1, ROWS, ROWS, seed=number)
+        event = 'new day'
+        earlier = FIRST_DAY + datetime.timedelta(days=rng.randrange(max(number, 1)))
+        if number % 6 == 5:  # a removed file (of a day that nothing else touches)
+            earlier = FIRST_DAY + datetime.timedelta(days=number - 1)
+            data_sets.GITHUB.path(data_dir, earlier, data_sets.GITHUB.versions[0]).unlink()
+            event = f'removed the GitHub file of {earlier}'
+        elif number % 6 == 3:  # a corrected file, written back with an older modification time
+            path = data_sets.PYPI.path(data_dir, earlier, data_sets.PYPI.versions[0])
+            before = path.read_bytes()
+            generator.write_file(path, 'pypi', earlier, ROWS + 7, seed=1000 + number)
+            assert path.read_bytes() != before
+            _older_mtime(path, than=data_sets.PYPI.path(data_dir, FIRST_DAY, data_sets.PYPI.versions[0]))
+            event = f'corrected {earlier}'
+        elif number == 10:  # a newer file version next to the old one
+            earlier = FIRST_DAY + datetime.timedelta(days=2)
+            write_day(data_dir, data_sets.GITHUB, earlier, [('pallets', 'flask', 1, None, 2, 5)], version=2)
+            event = f'GitHub v2 file for {earlier}'
+
+        if number in (13, 20):  # a bad file: the run fails and publishes nothing, the next day brings the fix
+            bad = write_day(data_dir, data_sets.PYPI, day, [('flask', '1.0', '3.6', 'pip', -5)])
+            before = state(schemas=WAREHOUSE_SCHEMAS)
+            result = run_etl(data_dir, **env)
+            assert result.returncode != 0, output(result)[-3000:]
+            assert f'{day:%Y/%m/%d}/pypi/downloads-v1.csv.gz' in output(result)
+            assert differences(state(schemas=WAREHOUSE_SCHEMAS), before) == {}
+            log.append((day, 'bad file: failed, nothing published'))
+            generate(data_dir, day, 1, ROWS, ROWS, seed=number, overwrite=True)
+            assert bad.exists()
+
+        assert_succeeded(run_etl(data_dir, **env))
+        incremental = state()
+        assert differences(incremental, from_scratch(data_dir, SCRATCH, **env)) == {}, (day, event)
+        last = FIRST_DAY + datetime.timedelta(days=DAYS - 1)
+        assert warehouse_numbers() == expected_numbers(data_dir, FIRST_DAY, last), (day, event)
+        log.append((day, event))
+    return {'log': log, 'data_dir': data_dir}
+
+
+def test_every_day_equals_a_build_from_scratch(life):
+    events = [event for _day, event in life['log']]
+    assert len([event for event in events if event.startswith('corrected')]) == 5
+    assert len([event for event in events if event.startswith('removed')]) == 5
+    assert events.count('bad file: failed, nothing published') == 2
+
+
+def test_after_the_life_the_warehouse_has_every_day_with_its_files(life):
+    from tests.support.warehouse import query
+    pypi_days = query('SELECT count(*) FROM pypi_data.published_day')[0][0]
+    github_days = query('SELECT count(*) FROM github_data.published_day')[0][0]
+    files = {data_set.name: len(list(life['data_dir'].glob(f'*/*/*/{data_set.name}/*.csv.gz')))
+             for data_set in data_sets.DATA_SETS.values()}
+    assert pypi_days == files['pypi'] == DAYS
+    assert github_days == DAYS - 5 <= files['github']  # five removed; one day has v1 and v2
+    assert query('SELECT count(*) FROM pp_dim.python_project_activity WHERE day_fk = %s',
+                 (day_id(FIRST_DAY),))[0][0] > 0
