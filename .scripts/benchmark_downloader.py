@@ -132,7 +132,7 @@ def main():
                       GOOGLE_APPLICATION_CREDENTIALS=str(data_dir / 'no-key.json'))
     from app.bigquery_downloader.data_sets import PYPI
     from app.bigquery_downloader.downloader import PAGE_SIZE
-    file = PYPI.file_path(data_dir, DAY)
+    file = PYPI.contract.path(data_dir, DAY)
 
     timed(baseline, PAGE_SIZE)  # warm-up: imports, connections, the fake's page cache
     results = {'baseline': [], 'downloader': []}
