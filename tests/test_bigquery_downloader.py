@@ -401,6 +401,16 @@ def test_a_dead_endpoint_fails_clearly_within_bounded_time(fake, monkeypatch, fa
     assert files_under(config.data_dir()) == []
 
 
+def test_a_dead_endpoint_ends_the_estimate_of_many_days_at_the_first_error(fake, monkeypatch):
+    monkeypatch.setenv('BIGQUERY_TIMEOUT_SECONDS', '1')
+    fake.add_fault(503, api='jobs.insert')
+    start = time.monotonic()
+    with pytest.raises(DownloaderError, match='^pypi 2024-01-01: no successful answer from BigQuery'):
+        download(first_date=DAY_1, last_date=datetime.date(2024, 3, 31))  # 182 dry runs to send
+    assert time.monotonic() - start < 15
+    assert len(fake.calls('jobs.insert')) < 100
+
+
 def test_a_query_that_never_finishes_fails_within_bounded_time(fake, monkeypatch):
     monkeypatch.setenv('BIGQUERY_TIMEOUT_SECONDS', '2')
     fake.polls_until_done = 10 ** 9

@@ -68,7 +68,13 @@ def estimate(client: bigquery.Client, tasks: Sequence[Task]) -> Estimate:
             return DayEstimate(task, job.total_bytes_processed or 0)
 
     with concurrent.futures.ThreadPoolExecutor(DRY_RUN_WORKERS, thread_name_prefix='dry-run') as pool:
-        results = list(pool.map(dry_run, tasks))  # in the order of the tasks; the first error is raised
+        futures = [pool.submit(dry_run, task) for task in tasks]
+        try:
+            results = [future.result() for future in futures]  # in the order of the tasks
+        except BaseException:
+            for future in futures:  # the first error ends the estimate: don't wait for years of dry runs
+                future.cancel()
+            raise
     return Estimate([r for r in results if r.bytes_processed is not None],
                     [r for r in results if r.bytes_processed is None])
 
