@@ -63,13 +63,15 @@ def completeness_flags(data_set: str, statistics: Iterable[DayStatistics],
     flags = []
     for day in sorted(set(by_day) if days is None else set(days)):
         if day in by_day:
-            baseline = [by_day[d] for d in _baseline_days(day) if d in by_day]
-            flags += _flags_of_day(data_set, by_day[day], baseline)
+            flags += _flags_of_day(data_set, by_day[day], baseline(day, by_day))
     return flags
 
 
-def _baseline_days(day: datetime.date) -> list[datetime.date]:
-    return [day - datetime.timedelta(days=offset) for offset in range(1, BASELINE_DAYS + 1)]
+def baseline(day: datetime.date, by_day: Mapping[datetime.date, DayStatistics]) -> list[DayStatistics]:
+    """The statistics of the BASELINE_DAYS days before `day` that are in `by_day`; the day is judged
+    only when there are at least MINIMUM_BASELINE_DAYS of them."""
+    days = (day - datetime.timedelta(days=offset) for offset in range(1, BASELINE_DAYS + 1))
+    return [by_day[d] for d in days if d in by_day]
 
 
 def _flags_of_day(data_set: str, today: DayStatistics, baseline: list[DayStatistics]) -> list[CompletenessFlag]:

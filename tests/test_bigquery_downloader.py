@@ -107,7 +107,8 @@ def test_progress_is_the_estimate_one_line_per_day_and_a_summary(fake, capsys, m
     assert lines[6].startswith('pypi 2024-01-02: 1.0 GiB to scan, 0 rows, ')
     assert lines[7].startswith('2 files downloaded (3 rows, 4.0 GiB billed, $0.02), 0 already there, ')
     assert lines[8].startswith('Completeness (rows and totals against the median of the 28 days before, ')
-    assert lines[8].endswith(': no downloaded day flagged')
+    assert lines[8].endswith(': 0 downloaded days checked, none flagged; 2 with fewer than 7 days of files before '
+                             'them not checked')
     assert len(lines) == 9
 
 
@@ -352,7 +353,7 @@ def test_a_sudden_drop_is_flagged_and_a_normal_day_is_not(fake, monkeypatch, cap
         (day, 'number_of_pushes', 'drop', 27)]
     out = capsys.readouterr().out
     assert 'Completeness (rows and totals against the median of the 28 days before, below 20 % or suddenly all ' \
-           'NULL is flagged): 4 flags, see docs/data-sources.md\n' in out
+           'NULL is flagged): 2 downloaded days checked, 4 flags, see docs/data-sources.md\n' in out
     assert '  github 2025-10-09: rows 9 is 18.0 % of the median 50 of the 28 days before (below 20 %)\n' in out
 
 

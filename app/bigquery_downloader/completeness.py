@@ -11,20 +11,24 @@ from app.bigquery_downloader.data_sets import Query
 from app.bigquery_downloader.plan import existing_file
 
 
-def flags(query: Query, days: Iterable[datetime.date], data_dir: pathlib.Path,
-          known: dict[datetime.date, data_quality.DayStatistics]) -> list[data_quality.CompletenessFlag]:
-    """The completeness flags of `days`; `known` has statistics already at hand (of the files just written),
-    the baseline days are read from their files."""
+def check(query: Query, days: Iterable[datetime.date], data_dir: pathlib.Path,
+          known: dict[datetime.date, data_quality.DayStatistics]) -> tuple[list[data_quality.CompletenessFlag], int]:
+    """The completeness flags of `days`, and how many of them had enough history to be judged.
+
+    `known` has statistics already at hand (of the files just written); the days before are read from
+    their files.
+    """
     days = sorted(set(days))
     wanted = {day - datetime.timedelta(days=offset)
               for day in days for offset in range(data_quality.BASELINE_DAYS + 1)}
-    statistics = []
+    by_day = {}
     for day in sorted(wanted):
         if day in known:
-            statistics.append(known[day])
+            by_day[day] = known[day]
         elif (path := existing_file(query, day, data_dir)) is not None:
-            statistics.append(file_statistics(query.contract, day, path))
-    return data_quality.completeness_flags(query.name, statistics, days)
+            by_day[day] = file_statistics(query.contract, day, path)
+    judged = sum(len(data_quality.baseline(day, by_day)) >= data_quality.MINIMUM_BASELINE_DAYS for day in days)
+    return data_quality.completeness_flags(query.name, by_day.values(), days), judged
 
 
 class Tally:

@@ -85,11 +85,15 @@ def report(estimate: Estimate, names: Sequence[str]) -> list[str]:
     for name in names:
         days = [d for d in estimate.days if d.task.query.name == name]
         again = sum(d.task.again for d in days)
-        what = f'{len(days)} days' + (f' ({len(days) - again} new, {again} again)' if again else '')
+        what = _days(len(days)) + (f' ({len(days) - again} new, {again} again)' if again else '')
         lines.append(_line(name, what, estimate.total(name)))
-    lines.append(_line('total', f'{len(estimate.days)} days', estimate.total())
+    lines.append(_line('total', _days(len(estimate.days)), estimate.total())
                  + f' at ${config.bigquery_price_per_tib():g} per TiB on demand')
     return lines
+
+
+def _days(count: int) -> str:
+    return f'{count} day' if count == 1 else f'{count} days'
 
 
 def _line(name: str, what: str, number_of_bytes: int) -> str:

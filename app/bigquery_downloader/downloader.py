@@ -40,6 +40,7 @@ class Summary:
     already_there: int = 0
     missing_days: list[tuple[str, datetime.date, str]] = dataclasses.field(default_factory=list)
     flags: list[data_quality.CompletenessFlag] = dataclasses.field(default_factory=list)
+    days_checked: int = 0  # downloaded days with enough history for the completeness check
     seconds: float = 0.0
 
 
@@ -126,7 +127,9 @@ def _download(client: bigquery.Client, queries: list[Query], tasks: list[Task], 
     for query in queries:
         known = {d: w.statistics for (name, d), w in written.items() if name == query.name}
         if known:
-            summary.flags += completeness.flags(query, known, config.data_dir(), known)
+            flags, judged = completeness.check(query, known, config.data_dir(), known)
+            summary.flags += flags
+            summary.days_checked += judged
 
 
 # ---------------------------------------------------------------- one day
@@ -209,13 +212,16 @@ def _summary_lines(summary: Summary, dry_run: bool) -> list[str]:
                      'data for them; they are tried again next time):')
         lines += [f'  {name} {day}: {note}' for name, day, note in summary.missing_days]
     if summary.downloaded:
-        lines += _completeness_lines(summary.flags)
+        lines += _completeness_lines(summary)
     return lines
 
 
-def _completeness_lines(flags: list[data_quality.CompletenessFlag]) -> list[str]:
+def _completeness_lines(summary: Summary) -> list[str]:
     rule = (f'rows and totals against the median of the {data_quality.BASELINE_DAYS} days before, '
             f'below {100 * data_quality.DROP_THRESHOLD:.0f} % or suddenly all NULL is flagged')
-    if not flags:
-        return [f'Completeness ({rule}): no downloaded day flagged']
-    return [f'Completeness ({rule}): {len(flags)} flags, see docs/data-sources.md'] + [f'  {flag}' for flag in flags]
+    unchecked = summary.downloaded - summary.days_checked
+    too_little = (f'; {unchecked} with fewer than {data_quality.MINIMUM_BASELINE_DAYS} days of files before them '
+                  'not checked' if unchecked else '')
+    flagged = f'{len(summary.flags)} flags, see docs/data-sources.md' if summary.flags else 'none flagged'
+    return [f'Completeness ({rule}): {summary.days_checked} downloaded days checked, {flagged}{too_little}',
+            *(f'  {flag}' for flag in summary.flags)]
