@@ -3,7 +3,7 @@
 Serves ROWS generated PyPI rows for one day from tests/fake_bigquery.py (in its own process, so
 it doesn't compete for the GIL) and measures, in the same run:
   - baseline: the real client alone, iterating `query(...).result(page_size=...)` without writing;
-  - downloader: `download_data()` end to end (dry run, query, pages, gzip CSV, fsync, rename);
+  - downloader: `download_data()` end to end (dry run, query, pages, the contract's gzipped file, fsync, rename);
   - memory: the downloader's peak RSS growth in fresh processes for ROWS/2 and 2*ROWS rows
     (flat memory: the growth depends on the page size, not on the number of rows).
 
