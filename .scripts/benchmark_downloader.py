@@ -17,6 +17,7 @@ import os
 import pathlib
 import platform
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -143,6 +144,7 @@ def main():
     memory = [memory_probe(day) for day in list(days_and_row_counts(args.rows))[1:]]
     parent_end.send('stop')
     server.join(timeout=10)
+    shutil.rmtree(data_dir)
 
     print(f'machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu_model()}, '
           f'Python {platform.python_version()}')

@@ -274,18 +274,18 @@ def test_the_budget_refuses_before_anything_is_billed(fake):
 
 
 def test_within_a_raised_budget_the_download_goes_ahead(fake, monkeypatch):
-    fake.bytes_processed = 100 * GIB
-    monkeypatch.setenv('BIGQUERY_MAXIMUM_BYTES_BILLED', str(200 * GIB))
+    fake.bytes_processed = 300 * GIB  # 10 days, 3,000 GiB
+    monkeypatch.setenv('BIGQUERY_MAXIMUM_BYTES_BILLED', str(400 * GIB))
     result = CliRunner().invoke(CLICK_COMMANDS['bigquery-downloader'],
-                                ['download', '--first-date', '2024-01-01', '--last-date', '2024-01-30',
-                                 '--budget-tib', '5.86'])
+                                ['download', '--first-date', '2024-01-01', '--last-date', '2024-01-05',
+                                 '--budget-tib', '2.93'])
     assert result.exit_code == 0, result.output
-    assert 'Within the budget of 5.9 TiB: downloading.' in result.output
-    assert '60 files downloaded (0 rows, 5.9 TiB billed, $36.62), 0 already there' in result.output
-    assert len(fake.query_calls(dry_run=False)) == 60
-    assert len(files_under(config.data_dir())) == 60
+    assert 'Within the budget of 2.9 TiB: downloading.' in result.output
+    assert '10 files downloaded (0 rows, 2.9 TiB billed, $18.31), 0 already there' in result.output
+    assert len(fake.query_calls(dry_run=False)) == 10
+    assert len(files_under(config.data_dir())) == 10
 
-    monkeypatch.setenv('BIGQUERY_BUDGET_TIB', '6')
+    monkeypatch.setenv('BIGQUERY_BUDGET_TIB', '0.3')
     path_of(contract.PYPI, DAY_1).unlink()
     assert download(data_sets=['pypi']).downloaded == 1
 
