@@ -87,8 +87,13 @@ run-flask: install-packages
 run-gunicorn: install-packages
 	$(VENV)/bin/gunicorn --bind 0.0.0.0:5000 --workers 4 --threads 4 --timeout 0 app.app:wsgi_app
 
+# test-only tools (requirements-dev.txt) on top of the freeze
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(VENV)/bin/python -m pip install --quiet --requirement requirements-dev.txt
+	@touch $@
+
 ## test: the whole test suite against the local PostgreSQL
-test: install-packages start-db
+test: install-packages $(VENV)/.installed-dev start-db
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 ## lint: ruff

@@ -3,7 +3,7 @@
 Serves ROWS generated PyPI rows for one day from tests/fake_bigquery.py (in its own process, so
 it doesn't compete for the GIL) and measures, in the same run:
   - baseline: the real client alone, iterating `query(...).result(page_size=...)` without writing;
-  - downloader: `download_data()` end to end (dry run, query, pages, gzip CSV, fsync, rename);
+  - downloader: `download_data()` end to end (dry run, query, pages, the contract's gzipped file, fsync, rename);
   - memory: the downloader's peak RSS growth in fresh processes for ROWS/2 and 2*ROWS rows
     (flat memory: the growth depends on the page size, not on the number of rows).
 
@@ -17,6 +17,7 @@ import os
 import pathlib
 import platform
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -132,7 +133,7 @@ def main():
                       GOOGLE_APPLICATION_CREDENTIALS=str(data_dir / 'no-key.json'))
     from app.bigquery_downloader.data_sets import PYPI
     from app.bigquery_downloader.downloader import PAGE_SIZE
-    file = PYPI.file_path(data_dir, DAY)
+    file = PYPI.contract.path(data_dir, DAY)
 
     timed(baseline, PAGE_SIZE)  # warm-up: imports, connections, the fake's page cache
     results = {'baseline': [], 'downloader': []}
@@ -143,6 +144,7 @@ def main():
     memory = [memory_probe(day) for day in list(days_and_row_counts(args.rows))[1:]]
     parent_end.send('stop')
     server.join(timeout=10)
+    shutil.rmtree(data_dir)
 
     print(f'machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu_model()}, '
           f'Python {platform.python_version()}')

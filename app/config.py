@@ -129,6 +129,29 @@ def bigquery_timeout_seconds() -> float:
     return float(env.string('BIGQUERY_TIMEOUT_SECONDS', '120'))
 
 
+def bigquery_budget_tib() -> float:
+    """Refuse a download whose dry runs add up to more TiB than this (BIGQUERY_BUDGET_TIB, default 1: the
+    monthly free tier of on-demand queries). Checked before anything is billed."""
+    return float(env.string('BIGQUERY_BUDGET_TIB', '1'))
+
+
+def bigquery_price_per_tib() -> float:
+    """On-demand price in USD per TiB scanned, for the cost estimate (BIGQUERY_PRICE_PER_TIB, default 6.25)."""
+    return float(env.string('BIGQUERY_PRICE_PER_TIB', '6.25'))
+
+
+def bigquery_pypi_projects() -> tuple[str, ...]:
+    """Download only these PyPI projects (BIGQUERY_PYPI_PROJECTS, comma-separated; empty: all). The table is
+    clustered by project, so a short list scans far less."""
+    return tuple(name.strip() for name in env.string('BIGQUERY_PYPI_PROJECTS', '').split(',') if name.strip())
+
+
+def bigquery_refresh_days() -> int:
+    """A day's file is downloaded again until it was written at least this many days after the day
+    (BIGQUERY_REFRESH_DAYS, default 3; 0: never), because the source may still change."""
+    return int(env.string('BIGQUERY_REFRESH_DAYS', '3'))
+
+
 # ---------------------------------------------------------------- web UI
 
 def secret_key() -> str:

@@ -108,11 +108,21 @@ _GITHUB_V1 = (
     Column('number_of_closed_pull_requests', 'INTEGER', 'pull requests closed or merged that day; NULL: none'),
 )
 
+# v2: commits are 0 when the pushes carried no new commits and NULL when their payloads do not say
+# (GitHub dropped the counts on 2025-10-07, see docs/data-sources.md); the pushes themselves are counted.
+_GITHUB_V2 = (
+    *_GITHUB_V1[:4],
+    Column('number_of_commits', 'INTEGER',
+           'distinct commits pushed that day (0: the pushes had none); NULL: no push, or a push whose payload '
+           'does not say (since 2025-10-07, see docs/data-sources.md)'),
+    Column('number_of_closed_pull_requests', 'INTEGER',
+           'pull requests closed or merged that day, each counted once; NULL: none'),
+    Column('number_of_pushes', 'INTEGER', 'push events that day; NULL: none'),
+)
+
 GITHUB = DataSet(
     name='github', stem='repo-activity',
-    versions=(FileVersion(1, _GITHUB_V1),
-              FileVersion(2, (*_GITHUB_V1,
-                              Column('number_of_pushes', 'INTEGER', 'push events that day; NULL: none')))),
+    versions=(FileVersion(1, _GITHUB_V1), FileVersion(2, _GITHUB_V2)),
     key=('user', 'repository'),
     counts=('number_of_forks', 'number_of_commits', 'number_of_closed_pull_requests', 'number_of_pushes'))
 

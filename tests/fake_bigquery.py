@@ -5,6 +5,9 @@ credentials. It answers the downloader's queries with canned rows per (data set,
 like BigQuery (`maxResults`, `pageToken`, every value a string), records every request, and can
 inject failures (HTTP errors, dropped or truncated connections, hangs).
 
+With an `engine`, the fake runs the SQL it receives (see tests/bigquery_engine.py) instead of
+answering with canned rows.
+
 Endpoints: jobs.insert (POST .../jobs, also dry runs), jobs.get (GET .../jobs/{id}),
 jobs.getQueryResults (GET .../queries/{id}), jobs.query (POST .../queries), jobs.cancel.
 """
@@ -21,12 +24,12 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Self
 
-SCHEMAS = {
-    'pypi': [('day_id', 'INTEGER'), ('project', 'STRING'), ('project_version', 'STRING'),
-             ('python_version', 'STRING'), ('installer', 'STRING'), ('number_of_downloads', 'INTEGER')],
-    'github': [('day_id', 'INTEGER'), ('user', 'STRING'), ('repository', 'STRING'), ('number_of_forks', 'INTEGER'),
-               ('number_of_commits', 'INTEGER'), ('number_of_closed_pull_requests', 'INTEGER')],
-}
+from app.data_sets import DATA_SETS
+
+# The result schema of each data set's query: the columns of its newest file version (app/data_sets.py).
+_BIGQUERY_TYPES = {'INTEGER': 'INTEGER', 'TEXT': 'STRING'}
+SCHEMAS = {name: [(column.name, _BIGQUERY_TYPES[column.sql_type]) for column in data_set.latest.columns]
+           for name, data_set in DATA_SETS.items()}
 
 # The `reason` BigQuery puts into error bodies; the client decides on retries by it.
 _REASONS = {400: 'invalidQuery', 404: 'notFound', 409: 'duplicate', 429: 'rateLimitExceeded',
@@ -113,12 +116,14 @@ class _Job:
     bytes_processed: int
     polls_until_done: int
     error: dict | None = None
+    rows: list[tuple] | None = None  # the engine's answer; None: the canned `results`
 
 
 class FakeBigQuery:
     """Use as a context manager; `url` is the api_endpoint for the client.
 
     results: {(data set, day): [row tuples in schema order, None for NULL]}; other days have no rows.
+    engine: instead of `results`, a callable(sql, {parameter name: value}) that returns the rows.
     missing: (data set, day) pairs whose table doesn't exist (404 notFound).
     bytes_processed: what jobs (and dry runs) report, per (data set, day) or one number for all.
     dry_run_bytes_processed: a different estimate for dry runs (BigQuery's is an upper bound).
@@ -127,11 +132,13 @@ class FakeBigQuery:
     cache_pages: encode each page of rows once (for benchmarks; don't change `results` afterwards).
     """
 
-    def __init__(self, results: dict | None = None, *, missing=(), bytes_processed: int | dict = 12_345,
+    def __init__(self, results: dict | None = None, *, engine: Callable | None = None, missing=(),
+                 bytes_processed: int | dict = 12_345,
                  dry_run_bytes_processed: int | dict | None = None, announced_total_rows: dict | None = None,
                  default_page_size: int = 100_000, polls_until_done: int = 1, hang_seconds: float = 60.0,
                  gzip_responses: bool = True, cache_pages: bool = False):
         self.results = results or {}
+        self.engine = engine
         self.missing = set(missing)
         self.bytes_processed = bytes_processed
         self.dry_run_bytes_processed = dry_run_bytes_processed
@@ -233,6 +240,7 @@ class FakeBigQuery:
                 raise ApiError(409, f'Already Exists: Job {project}:US.{job_id}')
             job = self._jobs[job_id] = _Job(job_id, project, configuration, data_set, day, bytes_processed,
                                             self.polls_until_done, _limit_error(query, bytes_processed))
+        job.rows = self._run_engine(job, query)
         return self._job_resource(job)
 
     def _jobs_get(self, request: Request) -> dict:
@@ -254,6 +262,7 @@ class FakeBigQuery:
                    _limit_error(body, bytes_processed))
         if job.error:
             raise ApiError(400, job.error['message'])
+        job.rows = self._run_engine(job, body)
         with self._lock:
             self._jobs[job_id] = job
         params = {'maxResults': str(body['maxResults'])} if 'maxResults' in body else {}
@@ -291,6 +300,12 @@ class FakeBigQuery:
                      else f'githubarchive:day.{day:%Y%m%d}')
             raise ApiError(404, f'Not found: Table {table} was not found in location US')
         return data_set, day
+
+    def _run_engine(self, job: _Job, query: dict) -> list[tuple] | None:
+        """The engine's rows for a billed job (None: no engine, or a job that fails anyway)."""
+        if self.engine is None or job.error:
+            return None
+        return self.engine(query.get('query', ''), query_parameter_values(query.get('queryParameters', [])))
 
     def _bytes_processed(self, data_set: str, day: datetime.date) -> int:
         return _per_day(self.bytes_processed, data_set, day)
@@ -334,7 +349,7 @@ class FakeBigQuery:
         }
 
     def _results_page(self, job: _Job, params: dict[str, str]) -> dict:
-        rows = self.results.get((job.data_set, job.day), [])
+        rows = job.rows if job.rows is not None else self.results.get((job.data_set, job.day), [])
         token = params.get('pageToken')
         offset = int(token.removeprefix('offset-')) if token else int(params.get('startIndex', 0))
         size = int(params['maxResults']) if 'maxResults' in params else self.default_page_size
@@ -353,6 +368,18 @@ class FakeBigQuery:
             wanted = params['fields'].split(',')
             response = {key: value for key, value in response.items() if key in wanted}
         return response
+
+
+def query_parameter_values(parameters: list[dict]) -> dict[str, object]:
+    """Named query parameters as the REST API sends them, as Python values (DATE, STRING, INT64, ARRAYs of them)."""
+    def value(parameter_type: dict, parameter_value: dict):
+        if parameter_type['type'] == 'ARRAY':
+            return [value(parameter_type['arrayType'], item) for item in parameter_value.get('arrayValues', [])]
+        text = parameter_value.get('value')
+        if text is None:
+            return None
+        return {'DATE': datetime.date.fromisoformat, 'INT64': int}.get(parameter_type['type'], str)(text)
+    return {p['name']: value(p['parameterType'], p.get('parameterValue', {})) for p in parameters}
 
 
 def _rows_json(rows: list[tuple]) -> list[dict]:

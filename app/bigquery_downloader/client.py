@@ -90,3 +90,10 @@ def job_retry() -> Retry:
     """Restarts of query jobs that failed for a transient reason, for at most the timeout."""
     return bigquery_retry.DEFAULT_JOB_RETRY.with_timeout(config.bigquery_timeout_seconds()).with_delay(
         initial=0.5, maximum=10.0, multiplier=2.0)
+
+
+def submit_bounds() -> dict:
+    """Keyword arguments of client.query(): bounded time and retries for submitting a job."""
+    # job_retry=None here: when set, the client wraps job submission in its own fixed 10-minute
+    # retry, ignoring our bound. Failed jobs are restarted by the bounded job_retry of result().
+    return {'timeout': config.bigquery_timeout_seconds(), 'retry': call_retry(), 'job_retry': None}

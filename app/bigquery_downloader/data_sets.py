@@ -1,4 +1,8 @@
-"""The data sets that are downloaded: their query, query parameters and file layout."""
+"""How each data set is queried from BigQuery: its SQL file, its parameters and what a missing table means.
+
+Where its files go and which columns they have is the file contract in app/data_sets.py; the downloader
+writes the newest version of each.
+"""
 
 import dataclasses
 import datetime
@@ -6,20 +10,37 @@ import pathlib
 
 from google.cloud import bigquery
 
+from app import config
+from app import data_sets as contract
+
 QUERY_DIR = pathlib.Path(__file__).resolve().parent
+
+# Installer names (as PyPI's linehaul parses them from the user agent) of mirror clients and caching
+# proxies. Each download by them stands for a copy that many users then fetch from the mirror, not for
+# a user's download, so they are excluded. Downloads without an installer name are kept.
+#   bandersnatch, z3c.pypimirror, pep381client: clients that mirror all of PyPI
+#   devpi, Artifactory, Nexus: caching proxies and repository managers
+MIRROR_INSTALLERS = ('bandersnatch', 'z3c.pypimirror', 'pep381client', 'devpi', 'Artifactory', 'Nexus')
 
 
 @dataclasses.dataclass(frozen=True)
-class DataSet:
-    name: str
-    file_name: str  # relative to the day's directory DATA_DIR/YYYY/MM/DD
+class Query:
+    contract: contract.DataSet  # path, versions and columns of the files
     sql_file: str
-    columns: tuple[str, ...]
-    allow_missing_days: bool  # a day without a BigQuery table is skipped instead of failing
-    table_per_day: bool = False  # the day is part of the table name, not only a query parameter
+    table_per_day: bool  # the day is part of the table name (GH Archive), not only a query parameter
 
-    def file_path(self, data_dir: pathlib.Path, day: datetime.date) -> pathlib.Path:
-        return data_dir / f'{day:%Y/%m/%d}' / self.file_name
+    @property
+    def name(self) -> str:
+        return self.contract.name
+
+    @property
+    def missing_days_are_real(self) -> bool:
+        """A missing table is a day without data (skipped with a note) rather than an error.
+
+        With one table per day, a day the archive lacks has no table. With one table for all days
+        (PyPI), NotFound means the table itself is gone or unreachable: an error.
+        """
+        return self.table_per_day
 
     def sql(self, day: datetime.date) -> str:
         sql = (QUERY_DIR / self.sql_file).read_text()
@@ -31,26 +52,19 @@ class DataSet:
             raise TypeError(f'day must be a datetime.date, not {type(day).__name__}')
         return sql.replace('{yyyymmdd}', f'{day:%Y%m%d}')
 
-    def query_parameters(self, day: datetime.date) -> list[bigquery.ScalarQueryParameter]:
+    def query_parameters(self, day: datetime.date) -> list:
         return [bigquery.ScalarQueryParameter('day', 'DATE', day)]
 
 
-PYPI = DataSet(
-    name='pypi',
-    file_name='pypi/downloads-v1.csv.gz',
-    sql_file='pypi_downloads.sql',
-    columns=('day_id', 'project', 'project_version', 'python_version', 'installer', 'number_of_downloads'),
-    allow_missing_days=True,
-)
+@dataclasses.dataclass(frozen=True)
+class PypiQuery(Query):
+    def query_parameters(self, day: datetime.date) -> list:
+        return [*super().query_parameters(day),
+                bigquery.ArrayQueryParameter('mirror_installers', 'STRING', list(MIRROR_INSTALLERS)),
+                bigquery.ArrayQueryParameter('projects', 'STRING', list(config.bigquery_pypi_projects()))]
 
-GITHUB = DataSet(
-    name='github',
-    file_name='github/repo-activity-v1.csv.gz',
-    sql_file='github_repo_activity.sql',
-    columns=('day_id', 'user', 'repository', 'number_of_forks', 'number_of_commits',
-             'number_of_closed_pull_requests'),
-    allow_missing_days=False,
-    table_per_day=True,
-)
 
-DATA_SETS: dict[str, DataSet] = {data_set.name: data_set for data_set in (PYPI, GITHUB)}
+PYPI = PypiQuery(contract.PYPI, 'pypi_downloads.sql', table_per_day=False)
+GITHUB = Query(contract.GITHUB, 'github_repo_activity.sql', table_per_day=True)
+
+QUERIES: dict[str, Query] = {query.name: query for query in (PYPI, GITHUB)}

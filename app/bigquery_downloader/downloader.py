@@ -1,181 +1,166 @@
-"""Incremental download of per-day BigQuery query results into gzipped TAB-separated CSV files."""
+"""Download of per-day BigQuery query results into the data-set files of app/data_sets.py.
 
-import concurrent.futures
-import contextlib
-import csv
+A run: plan the days (missing files, files that may be outdated), dry-run all of them (free) and
+print the cost, refuse over the budget, then download day by day, each file written atomically, and
+finish with a summary that includes the completeness check of the downloaded days.
+"""
+
 import dataclasses
 import datetime
-import gzip
-import io
 import operator
-import os
 import pathlib
-import re
-import secrets
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
-import google.auth.exceptions
-import requests
-from google.api_core import exceptions as api_exceptions
 from google.cloud import bigquery
 
-from app import config
-from app.bigquery_downloader.client import (
-    DownloaderError,
-    call_retry,
-    create_client,
-    job_retry,
-)
-from app.bigquery_downloader.data_sets import DATA_SETS, DataSet
+from app import config, data_quality
+from app import data_sets as contract
+from app.bigquery_downloader import completeness, cost
+from app.bigquery_downloader.client import DownloaderError, call_retry, create_client, job_retry, submit_bounds
+from app.bigquery_downloader.data_sets import QUERIES, Query
+from app.bigquery_downloader.messages import TIB, human_bytes, labelled_errors, price
+from app.bigquery_downloader.plan import Task, plan
 
 # Rows per results page: large pages mean fewer round trips, small ones keep memory flat
 # (BigQuery caps a page at 10 MB anyway).
 PAGE_SIZE = 20_000
 
-
-class CostLimitError(DownloaderError):
-    """The dry run says the query would scan more than BIGQUERY_MAXIMUM_BYTES_BILLED."""
+BudgetError = cost.BudgetError
+CostLimitError = cost.CostLimitError
 
 
 @dataclasses.dataclass
 class Summary:
     downloaded: int = 0
+    downloaded_again: int = 0
     rows: int = 0
-    bytes_scanned: int = 0
+    bytes_estimated: int = 0
+    bytes_billed: int = 0
     already_there: int = 0
-    missing_days: list[tuple[str, datetime.date]] = dataclasses.field(default_factory=list)
+    missing_days: list[tuple[str, datetime.date, str]] = dataclasses.field(default_factory=list)
+    flags: list[data_quality.CompletenessFlag] = dataclasses.field(default_factory=list)
+    days_checked: int = 0  # downloaded days with enough history for the completeness check
     seconds: float = 0.0
+
+
+@dataclasses.dataclass
+class _Written:
+    rows: int
+    bytes_billed: int
+    statistics: data_quality.DayStatistics
 
 
 def download_data(data_sets: Sequence[str] | None = None,
                   first_date: datetime.date | None = None,
                   last_date: datetime.date | None = None,
                   *,
+                  dry_run: bool = False,
+                  budget_tib: float | None = None,
                   page_size: int = PAGE_SIZE,
                   client_factory: Callable[[], bigquery.Client] = create_client,
                   echo: Callable[..., None] = print) -> Summary:
-    """Downloads every (data set, day) from first_date to last_date whose file doesn't exist yet."""
+    """Downloads every (data set, day) from first_date to last_date that has no final file yet.
+
+    dry_run: only estimate and print the cost (dry runs are free), download nothing.
+    budget_tib: the budget for this run (default: BIGQUERY_BUDGET_TIB).
+    """
     start = time.monotonic()
     first_date = first_date or config.first_date()
     last_date = last_date or config.last_date()
     _check_date_range(first_date, last_date)
-    selected = [_data_set(name) for name in (data_sets or DATA_SETS)]
-
+    queries = [_query(name) for name in (data_sets or QUERIES)]
     summary = Summary()
-    todo = []
-    for day, data_set in _days_and_data_sets(first_date, last_date, selected):
-        if data_set.file_path(config.data_dir(), day).exists():
-            summary.already_there += 1
-        else:
-            todo.append((data_set, day))
+    the_plan = plan(queries, first_date, last_date, config.data_dir())
+    summary.already_there = the_plan.already_there
 
-    if todo:  # no client (and so no credentials) needed when everything is there
-        echo(f'{len(todo)} files to download ({first_date} to {last_date}, '
-             f'{", ".join(data_set.name for data_set in selected)})', flush=True)
+    if the_plan.tasks:  # no client (and so no credentials) needed when everything is there
+        echo(f'{len(the_plan.tasks)} files to download ({first_date} to {last_date}, '
+             f'{", ".join(query.name for query in queries)})', flush=True)
         client = client_factory()
         try:
-            for data_set, day in todo:
-                _download_day(client, data_set, day, page_size, summary, echo)
+            budget = config.bigquery_budget_tib() if budget_tib is None else budget_tib
+            _download(client, queries, the_plan.tasks, None if dry_run else budget, page_size, summary, echo)
         finally:
             client.close()
 
     summary.seconds = time.monotonic() - start
-    echo(_summary_line(summary), flush=True)
+    for line in _summary_lines(summary, dry_run):
+        echo(line, flush=True)
     return summary
 
 
-def _data_set(name: str) -> DataSet:
-    if name not in DATA_SETS:
-        raise DownloaderError(f'Unknown data set {name!r}; choose from {", ".join(DATA_SETS)}')
-    return DATA_SETS[name]
+def _query(name: str) -> Query:
+    if name not in QUERIES:
+        raise DownloaderError(f'Unknown data set {name!r}; choose from {", ".join(QUERIES)}')
+    return QUERIES[name]
 
 
 def _check_date_range(first_date: datetime.date, last_date: datetime.date):
     if first_date > last_date:
         raise DownloaderError(f'First date {first_date} is after last date {last_date}')
-    # A file is never downloaded again, so a day that isn't over must not be written.
+    # A day that isn't over has no complete data anywhere yet.
     today = datetime.datetime.now(datetime.UTC).date()
     if last_date >= today:
         yesterday = today - datetime.timedelta(days=1)
         raise DownloaderError(f'Last date {last_date} is not over yet (UTC); choose {yesterday} or earlier')
 
 
-def _days_and_data_sets(first_date: datetime.date, last_date: datetime.date, data_sets: list[DataSet]):
-    for offset in range((last_date - first_date).days + 1):
-        for data_set in data_sets:
-            yield first_date + datetime.timedelta(days=offset), data_set
+def _download(client: bigquery.Client, queries: list[Query], tasks: list[Task], budget_tib: float | None,
+              page_size: int, summary: Summary, echo: Callable[..., None]):
+    """Estimates the tasks' cost, then downloads them if budget_tib allows it (None: a dry run only)."""
+    the_estimate = cost.estimate(client, tasks)
+    for day in the_estimate.missing:
+        summary.missing_days.append((day.task.query.name, day.task.day, day.missing_note))
+    summary.bytes_estimated = the_estimate.total()
+    for line in cost.report(the_estimate, [query.name for query in queries]):
+        echo(line, flush=True)
+    if budget_tib is None:
+        return
+    cost.check(the_estimate, budget_tib)
+    echo(f'Within the budget of {human_bytes(budget_tib * TIB)}: downloading.', flush=True)
+
+    written: dict[tuple[str, datetime.date], _Written] = {}
+    for day in the_estimate.days:
+        written[(day.task.query.name, day.task.day)] = _download_day(client, day.task, day.bytes_processed,
+                                                                     page_size, summary, echo)
+    for query in queries:
+        known = {d: w.statistics for (name, d), w in written.items() if name == query.name}
+        if known:
+            flags, judged = completeness.check(query, known, config.data_dir(), known)
+            summary.flags += flags
+            summary.days_checked += judged
 
 
 # ---------------------------------------------------------------- one day
 
-def _download_day(client: bigquery.Client, data_set: DataSet, day: datetime.date, page_size: int,
-                  summary: Summary, echo: Callable[..., None]):
-    label = f'{data_set.name} {day}'
+def _download_day(client: bigquery.Client, task: Task, bytes_to_scan: int, page_size: int, summary: Summary,
+                  echo: Callable[..., None]) -> _Written:
     start = time.monotonic()
-    path = data_set.file_path(config.data_dir(), day)
-    with _labelled_errors(label):
+    path = task.query.contract.path(config.data_dir(), task.day)
+    # One line per day, finished after the download (which can take minutes).
+    echo(f'{task.label}: {human_bytes(bytes_to_scan)} to scan' + (' (again)' if task.again else ''),
+         end='', flush=True)
+    with labelled_errors(task.label):
         try:
-            bytes_to_scan = _dry_run(client, data_set, day)
-        except api_exceptions.NotFound as e:
-            if not data_set.allow_missing_days:
-                raise DownloaderError(f'no BigQuery table for this day: {_gist(e.message)}') from None
-            echo(f'{label}: no BigQuery table for this day, skipped ({_gist(e.message)})', flush=True)
-            summary.missing_days.append((data_set.name, day))
-            return
-        _check_cost(bytes_to_scan)
-        # One line per day, finished after the download (which can take minutes).
-        echo(f'{label}: {_human_bytes(bytes_to_scan)} to scan', end='', flush=True)
-        try:
-            rows = _write_query_result(client, data_set, day, page_size, path)
+            written = _write_query_result(client, task, page_size, path)
         except BaseException:
             echo(' ... failed', flush=True)
             raise
-
+    _remove_older_versions(task, path)
     seconds = time.monotonic() - start
-    echo(f', {rows:,} rows, {_human_bytes(path.stat().st_size)} written, {seconds:.1f} s', flush=True)
+    echo(f', {written.rows:,} rows, {human_bytes(path.stat().st_size)} written, {seconds:.1f} s', flush=True)
     summary.downloaded += 1
-    summary.rows += rows
-    summary.bytes_scanned += bytes_to_scan
+    summary.downloaded_again += task.again
+    summary.rows += written.rows
+    summary.bytes_billed += written.bytes_billed
+    return written
 
 
-@contextlib.contextmanager
-def _labelled_errors(label: str):
-    """Turns every error into a DownloaderError that names the data set and day."""
-    try:
-        yield
-    except DownloaderError as e:
-        raise type(e)(f'{label}: {e}') from e.__cause__
-    except Exception as e:
-        raise DownloaderError(f'{label}: {_describe_error(e)}') from e
-
-
-def _dry_run(client: bigquery.Client, data_set: DataSet, day: datetime.date) -> int:
-    """The bytes the query would scan (and bill); also fails early when the table is missing."""
-    job_config = bigquery.QueryJobConfig(dry_run=True, use_query_cache=False,
-                                         query_parameters=data_set.query_parameters(day))
-    job = client.query(data_set.sql(day), job_config=job_config, **_submit_bounds())
-    return job.total_bytes_processed or 0
-
-
-def _check_cost(bytes_to_scan: int):
-    limit = config.bigquery_maximum_bytes_billed()
-    if bytes_to_scan > limit:
-        raise CostLimitError(
-            f'the query would scan {_human_bytes(bytes_to_scan)} ({bytes_to_scan:,} bytes), more than '
-            f'BIGQUERY_MAXIMUM_BYTES_BILLED={limit:,}; not run. Raise the limit if that is intended.')
-
-
-def _submit_bounds() -> dict:
-    # job_retry=None here: when set, the client wraps job submission in its own fixed 10-minute
-    # retry, ignoring our bound. Failed jobs are restarted by the bounded job_retry of result().
-    return {'timeout': config.bigquery_timeout_seconds(), 'retry': call_retry(), 'job_retry': None}
-
-
-def _run_query(client: bigquery.Client, data_set: DataSet, day: datetime.date, page_size: int):
-    job_config = bigquery.QueryJobConfig(query_parameters=data_set.query_parameters(day),
+def _run_query(client: bigquery.Client, task: Task, page_size: int):
+    job_config = bigquery.QueryJobConfig(query_parameters=task.query.query_parameters(task.day),
                                          maximum_bytes_billed=config.bigquery_maximum_bytes_billed())
-    job = client.query(data_set.sql(day), job_config=job_config, **_submit_bounds())
+    job = client.query(task.query.sql(task.day), job_config=job_config, **submit_bounds())
     rows = job.result(page_size=page_size, timeout=config.bigquery_timeout_seconds(),
                       retry=call_retry(), job_retry=job_retry())
     # Without totalRows (or with an unfinished job) the client silently returns an always
@@ -183,124 +168,60 @@ def _run_query(client: bigquery.Client, data_set: DataSet, day: datetime.date, p
     if type(rows) is not bigquery.table.RowIterator or rows.total_rows is None:
         raise DownloaderError('BigQuery returned no result set (totalRows missing); nothing written')
     columns = tuple(field.name for field in rows.schema)
-    if columns != data_set.columns:
-        raise DownloaderError(f'the query returns the columns {columns}, expected {data_set.columns}')
-    return rows
+    expected = task.query.contract.latest.column_names
+    if columns != expected:
+        raise DownloaderError(f'the query returns the columns {columns}, expected {expected}')
+    return job, rows
 
 
-def _write_query_result(client: bigquery.Client, data_set: DataSet, day: datetime.date, page_size: int,
-                        path: pathlib.Path) -> int:
-    rows = _run_query(client, data_set, day, page_size)
-    with atomic_file(path) as file:
-        count = write_gzipped_csv(file, data_set.columns, rows)
+def _write_query_result(client: bigquery.Client, task: Task, page_size: int, path: pathlib.Path) -> _Written:
+    job, rows = _run_query(client, task, page_size)
+    version = task.query.contract.latest
+    # itemgetter reads a bigquery Row without Row.values()' deep copy (twice as fast).
+    tally = completeness.Tally(task.query.contract, version.column_names,
+                               map(operator.itemgetter(*range(len(version.columns))), rows))
+    with contract.atomic_file(path) as file:
+        contract.write_rows(file, version, tally)
         # Checked before the rename: a short answer must not look like a complete day.
-        if count != rows.total_rows:
-            raise DownloaderError(f'got {count:,} rows but BigQuery announced {rows.total_rows:,}; nothing written')
-    return count
+        if tally.count != rows.total_rows:
+            raise DownloaderError(f'got {tally.count:,} rows but BigQuery announced {rows.total_rows:,}; '
+                                  'nothing written')
+    return _Written(tally.count, job.total_bytes_billed or 0, tally.statistics(task.day))
 
 
-# ---------------------------------------------------------------- files
-
-@contextlib.contextmanager
-def atomic_file(path: pathlib.Path):
-    """A binary file that appears at `path` only when the block finishes without an exception.
-
-    It is written to a hidden temporary file in the same directory (same file system, so the
-    rename is atomic), flushed to disk, and then renamed.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f'.{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp')
-    try:
-        with open(temporary, 'xb') as file:
-            yield file
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:  # also KeyboardInterrupt: never leave a temporary file behind
-        temporary.unlink(missing_ok=True)
-        raise
-    _fsync_directory(path.parent)
+def _remove_older_versions(task: Task, path: pathlib.Path):
+    """A day has one file: the newest version replaces an older one (read next to it, it would count twice)."""
+    for version in task.query.contract.versions:
+        older = task.query.contract.path(config.data_dir(), task.day, version)
+        if older != path:
+            older.unlink(missing_ok=True)
 
 
-def _fsync_directory(directory: pathlib.Path):
-    """Makes the rename itself durable."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+# ---------------------------------------------------------------- summary
 
-
-def write_gzipped_csv(file, columns: Sequence[str], rows: Iterable) -> int:
-    """Writes a header and the rows as gzipped TAB-separated CSV (None → empty field); returns the row count."""
-    # Level 6 compresses almost as well as the default 9 at a fraction of the time.
-    with (gzip.GzipFile(filename='', mode='wb', fileobj=file, compresslevel=6, mtime=0) as zipped,
-          io.TextIOWrapper(zipped, encoding='utf-8', newline='') as text):
-        writer = csv.writer(text, delimiter='\t', lineterminator='\n')
-        writer.writerow(columns)
-        counter = _Counter(rows)
-        # itemgetter reads a bigquery Row without Row.values()' deep copy (twice as fast).
-        writer.writerows(map(operator.itemgetter(*range(len(columns))), counter))
-    return counter.count
-
-
-class _Counter:
-    """Counts the items passing through an iterable."""
-
-    def __init__(self, items: Iterable):
-        self._items = items
-        self.count = 0
-
-    def __iter__(self):
-        for item in self._items:
-            self.count += 1
-            yield item
-
-
-# ---------------------------------------------------------------- messages
-
-def _describe_error(e: Exception) -> str:
-    timeout = config.bigquery_timeout_seconds()
-    endpoint = config.bigquery_api_endpoint() or 'https://bigquery.googleapis.com'
-    if isinstance(e, api_exceptions.RetryError):
-        return (f'no successful answer from BigQuery at {endpoint} within the retry bound of {timeout:g} s '
-                f'(BIGQUERY_TIMEOUT_SECONDS); last error: {_describe_cause(e.cause)}')
-    if isinstance(e, concurrent.futures.TimeoutError):
-        return f'the query did not finish within {timeout:g} s (BIGQUERY_TIMEOUT_SECONDS)'
-    if isinstance(e, api_exceptions.GoogleAPICallError):
-        return f'BigQuery error {e.code}: {_gist(e.message)}'
-    if isinstance(e, (requests.RequestException, google.auth.exceptions.GoogleAuthError)):
-        return f'could not talk to BigQuery at {endpoint}: {type(e).__name__}: {e}'
-    return f'{type(e).__name__}: {e}'
-
-
-def _describe_cause(cause: BaseException | None) -> str:
-    while isinstance(cause, api_exceptions.RetryError):  # job retries wrap call retries
-        cause = cause.cause
-    if isinstance(cause, api_exceptions.GoogleAPICallError):
-        return f'{cause.code} {_gist(cause.message)}'
-    return f'{type(cause).__name__}: {cause}'
-
-
-def _gist(message: str | None) -> str:
-    """The client prefixes the URL and appends location, job id and SQL: keep the message."""
-    lines = (message or '').strip().splitlines()
-    return re.sub(r'^[A-Z]+ https?://\S+: ', '', lines[0]) if lines else ''
-
-
-def _human_bytes(number: float) -> str:
-    if number < 1000:
-        return f'{number:.0f} B'
-    for unit in ('kB', 'MB', 'GB'):
-        number /= 1000
-        if number < 1000:
-            return f'{number:.1f} {unit}'
-    return f'{number / 1000:.1f} TB'
-
-
-def _summary_line(summary: Summary) -> str:
-    line = (f'{summary.downloaded} files downloaded ({summary.rows:,} rows, {_human_bytes(summary.bytes_scanned)} '
-            f'scanned), {summary.already_there} already there')
+def _summary_lines(summary: Summary, dry_run: bool) -> list[str]:
+    if dry_run:
+        lines = [f'Dry run: nothing downloaded; {summary.already_there} files already there']
+    else:
+        again = f', {summary.downloaded_again} of them again' if summary.downloaded_again else ''
+        lines = [f'{summary.downloaded} files downloaded{again} ({summary.rows:,} rows, '
+                 f'{human_bytes(summary.bytes_billed)} billed, {price(summary.bytes_billed)}), '
+                 f'{summary.already_there} already there, {summary.seconds:.1f} s']
     if summary.missing_days:
-        line += f', {len(summary.missing_days)} days without a BigQuery table skipped'
-    return f'{line}, {summary.seconds:.1f} s'
+        lines.append(f'{len(summary.missing_days)} days without a BigQuery table skipped (the archive has no '
+                     'data for them; they are tried again next time):')
+        lines += [f'  {name} {day}: {note}' for name, day, note in summary.missing_days]
+    if summary.downloaded:
+        lines += _completeness_lines(summary)
+    return lines
+
+
+def _completeness_lines(summary: Summary) -> list[str]:
+    rule = (f'rows and totals against the median of the {data_quality.BASELINE_DAYS} days before, '
+            f'below {100 * data_quality.DROP_THRESHOLD:.0f} % or suddenly all NULL is flagged')
+    unchecked = summary.downloaded - summary.days_checked
+    too_little = (f'; {unchecked} with fewer than {data_quality.MINIMUM_BASELINE_DAYS} days of files before them '
+                  'not checked' if unchecked else '')
+    flagged = f'{len(summary.flags)} flags, see docs/data-sources.md' if summary.flags else 'none flagged'
+    return [f'Completeness ({rule}): {summary.days_checked} downloaded days checked, {flagged}{too_little}',
+            *(f'  {flag}' for flag in summary.flags)]
