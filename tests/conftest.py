@@ -6,6 +6,8 @@ own DATA_DIR, so test runs never touch the development warehouse or each other.
 """
 
 import atexit
+import dataclasses
+import datetime
 import os
 import pathlib
 import subprocess
@@ -170,3 +172,36 @@ def scratch_dwh(databases):
         return rows
     yield name, query
     _psql('postgres', f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# ---------------------------------------------------------------- the warehouse of the standard sample
+
+@dataclasses.dataclass(frozen=True)
+class Warehouse:
+    """The warehouse that read-only tests share: built once per session from the sample that `make` generates
+    on a fresh clone, in databases of its own that no other test resets."""
+    data_dir: pathlib.Path
+    env: dict  # DWH_DB and MARA_DB of its databases
+    first_day: datetime.date
+    last_day: datetime.date
+    output: str  # of the run that built it
+
+    def query(self, sql: str, params=None) -> list[tuple]:
+        from tests.support.warehouse import query
+        return query(sql, params, database=self.env['DWH_DB'])
+
+
+@pytest.fixture(scope='session')
+def standard_warehouse(databases, tmp_path_factory) -> Warehouse:
+    from app.sample_data import generator
+    from tests.support import warehouse
+    data_dir = tmp_path_factory.mktemp('standard-sample')
+    generated = subprocess.run([str(warehouse.PROJECT_ROOT / '.venv' / 'bin' / 'flask'), '--app', 'app.app',
+                                'sample-data', 'generate', '--data-dir', str(data_dir)],
+                               cwd=warehouse.PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert generated.returncode == 0, generated.stdout + generated.stderr
+    with warehouse.databases_of_their_own(f'test_standard_{os.getpid()}') as env:
+        result = warehouse.run_etl(data_dir, **env)
+        warehouse.assert_succeeded(result)
+        last_day = generator.DEFAULT_FIRST_DAY + datetime.timedelta(days=generator.DEFAULT_DAYS - 1)
+        yield Warehouse(data_dir, env, generator.DEFAULT_FIRST_DAY, last_day, warehouse.output(result))

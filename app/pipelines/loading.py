@@ -36,7 +36,7 @@ from mara_pipelines import pipelines
 from mara_pipelines.commands.sql import ExecuteSQL
 from mara_pipelines.logging import logger
 
-from app import config, data_sets
+from app import config, data_quality, data_sets
 
 # DATA_DIR/YYYY/MM/DD/<data set>/<file>
 _DAY_PATH = re.compile(r'^(?P<year>\d{4})/(?P<month>\d{2})/(?P<day>\d{2})/(?P<folder>[^/]+)/(?P<file>[^/]+)$')
@@ -282,6 +282,7 @@ CREATE TABLE {_ident(self.layers.data_schema)}.published_day (
   ctime_ns       BIGINT      NOT NULL,
   inode          BIGINT      NOT NULL,
   number_of_rows BIGINT,                       -- data rows, counted when loaded
+  totals         JSONB,                        -- the sum of each count column (null: NULL on every row)
   published_at   TIMESTAMPTZ NOT NULL DEFAULT now()
 )"""
 
@@ -333,10 +334,10 @@ CREATE TABLE {_ident(self.layers.data_schema)}.published_day (
 
     def _ensure_raw_table(self, cursor) -> bool:
         """Creates the data schema with the raw table and the record of published days when missing, and
-        anew when the raw table's definition changed (its comment holds the definition's hash). Returns
+        anew when their definitions changed (the raw table's comment holds the definitions' hash). Returns
         whether it was created anew (then every day must be loaded again)."""
         schema, ddl = self.layers.data_schema, self.raw_table_ddl(self.layers.data_schema)
-        digest = hashlib.sha256(ddl.encode()).hexdigest()[:16]
+        digest = hashlib.sha256((ddl + self.published_day_ddl).encode()).hexdigest()[:16]
         cursor.execute('SELECT obj_description(to_regclass(%s), %s)', (f'{schema}.{self.raw_table}', 'pg_class'))
         comment = cursor.fetchone()[0]
         if comment == f'definition {digest}':
@@ -401,6 +402,8 @@ CREATE TABLE {_ident(self.layers.data_schema)}.published_day (
                                (self.data_set.name, loaded, planned, list(self.data_set.key),
                                 list(self.data_set.counts)))
                 logger.log(cursor.fetchone()[0])
+                for flag in self._check_completeness(cursor):
+                    logger.log(f'Warning: {flag}', is_error=True)
             with cursor_context() as cursor:
                 cursor.execute('SELECT util.fail_on_failed_checks(%s, %s)', (self.data_set.name, planned))
         except psycopg2.Error as error:
@@ -409,6 +412,34 @@ CREATE TABLE {_ident(self.layers.data_schema)}.published_day (
                 logger.log(error.diag.message_hint, is_error=True)
             return False
         return True
+
+    def _check_completeness(self, cursor) -> list:
+        """Compares each loaded file's rows and totals with the days before (app/data_quality.py) and records
+        the result in data_quality.day_check as a warning: an incomplete day is published, but flagged."""
+        data, planned = _ident(self.layers.data_schema), f'{_ident(self.layers.next_data_schema)}.planned_day'
+        cursor.execute(f'SELECT day_id, version, number_of_rows, totals, file_name, true FROM {planned} UNION ALL '
+                       f'SELECT day_id, version, number_of_rows, totals, file_name, false FROM {data}.published_day '
+                       f'WHERE day_id NOT IN (SELECT day_id FROM {planned})')
+        statistics, judged = [], {}
+        for day, version, rows, totals, file_name, is_planned in cursor.fetchall():
+            columns = self.data_set.versions[version - 1].column_names
+            date = datetime.datetime.strptime(str(day), '%Y%m%d').date()
+            statistics.append(data_quality.DayStatistics(
+                date, rows, {name: value for name, value in totals.items() if name in columns}))
+            if is_planned:
+                judged[date] = file_name
+        flags = data_quality.completeness_flags(self.data_set.name, statistics, days=judged)
+        for date, file_name in judged.items():
+            messages = [flag.message for flag in flags if flag.day == date]
+            cursor.execute('INSERT INTO data_quality.day_check (data_set, day_id, check_name, file_name, severity, '
+                           'passed, details) VALUES (%s, %s, %s, %s, %s, %s, %s)',
+                           (self.data_set.name, day_id(date), COMPLETENESS_CHECK, file_name, 'warning', not messages,
+                            '; '.join(messages) or None))
+        return flags
+
+
+# The name of the completeness check in data_quality.day_check.
+COMPLETENESS_CHECK = f'complete compared with the {data_quality.BASELINE_DAYS} days before'
 
 
 # ---------------------------------------------------------------- loading files

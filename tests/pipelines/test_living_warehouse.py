@@ -14,13 +14,16 @@ from app.sample_data import generate, generator
 from tests.support.warehouse import (
     STATE_SCHEMAS,
     assert_succeeded,
+    databases_of_their_own,
     day_id,
     differences,
+    empty_warehouse,
     expected_numbers,
-    from_scratch,
+    finish,
     output,
     reset_databases,
     run_etl,
+    start_etl,
     state,
     warehouse_numbers,
     write_day,
@@ -29,7 +32,6 @@ from tests.support.warehouse import (
 FIRST_DAY = datetime.date(2018, 4, 1)
 DAYS = 30
 ROWS = 150  # per file: small, the runs' fixed costs dominate anyway
-SCRATCH = f'test_scratch_life_{os.getpid()}'
 # The warehouse without the results of the quality gates, which also record failed checks.
 WAREHOUSE_SCHEMAS = tuple(schema for schema in STATE_SCHEMAS if schema != 'data_quality')
 
@@ -41,7 +43,14 @@ def _older_mtime(path, than):
 
 
 @pytest.fixture(scope='module')
-def life(databases, tmp_path_factory):
+def scratch(databases):
+    """Databases of their own for the builds from scratch."""
+    with databases_of_their_own(f'test_life_scratch_{os.getpid()}') as env:
+        yield env
+
+
+@pytest.fixture(scope='module')
+def life(scratch, tmp_path_factory):
     """Runs the life; returns the log of what each day did and what was checked."""
     reset_databases()
     data_dir = tmp_path_factory.mktemp('life')
@@ -80,9 +89,12 @@ def life(databases, tmp_path_factory):
             generate(data_dir, day, 1, ROWS, ROWS, seed=number, overwrite=True)
             assert bad.exists()
 
-        assert_succeeded(run_etl(data_dir, **env))
-        incremental = state()
-        assert differences(incremental, from_scratch(data_dir, SCRATCH, **env)) == {}, (day, event)
+        # The incremental run and a build from scratch of the same files, side by side.
+        empty_warehouse(scratch['DWH_DB'])
+        runs = [start_etl(data_dir, **env), start_etl(data_dir, **env, **scratch)]
+        for run in runs:
+            assert_succeeded(finish(run))
+        assert differences(state(), state(scratch['DWH_DB'])) == {}, (day, event)
         last = FIRST_DAY + datetime.timedelta(days=DAYS - 1)
         assert warehouse_numbers() == expected_numbers(data_dir, FIRST_DAY, last), (day, event)
         log.append((day, event))

@@ -161,7 +161,7 @@ def test_a_run_killed_with_kill_9(data_dir, moment):
     # the next run plans the days again and gets to the same warehouse as a build from scratch
     result = run_etl(data_dir, **ENV)
     assert_succeeded(result)
-    assert differences(state(), from_scratch(data_dir, f'test_scratch_kill_{os.getpid()}', **ENV)) == {}
+    assert differences(state(), from_scratch(data_dir, f'test_kill_scratch_{os.getpid()}', **ENV)) == {}
 
 
 def test_utils_alone(data_dir):

@@ -180,11 +180,49 @@ def differences(a: dict, b: dict) -> dict:
     return {key: (a.get(key), b.get(key)) for key in sorted(set(a) | set(b)) if a.get(key) != b.get(key)}
 
 
-def from_scratch(data_dir: pathlib.Path, database: str, **env: str) -> dict:
-    """The state of a warehouse built from nothing out of the files in `data_dir`, in a scratch database."""
-    with scratch_database(database):
-        assert_succeeded(run_etl(data_dir, DWH_DB=database, **env))
-        return state(database)
+@contextlib.contextmanager
+def databases_of_their_own(name: str):
+    """A dwh and a mara database of their own (`<name>_dwh`, `<name>_mara`), set up by the project's script, for
+    builds beside this session's warehouse (even at the same time: the run lock is per mara database).
+    Yields the environment that points a run at them; drops them at the end."""
+    env = {'DWH_DB': f'{name}_dwh', 'MARA_DB': f'{name}_mara'}
+    for database in env.values():
+        query_autocommit(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    setup = subprocess.run(['bash', str(PROJECT_ROOT / '.scripts' / 'setup-db.sh')], cwd=PROJECT_ROOT,
+                           env=dict(os.environ, **env), capture_output=True, text=True)
+    assert setup.returncode == 0, setup.stdout + setup.stderr
+    try:
+        yield env
+    finally:
+        for database in env.values():
+            query_autocommit(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def empty_warehouse(database: str) -> None:
+    """Makes `database` an empty warehouse database again (with hll), as setup-db.sh leaves it."""
+    query_autocommit(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    query_autocommit(f'CREATE DATABASE "{database}"')
+    query('CREATE EXTENSION hll', database=database)
+
+
+def start_etl(data_dir: pathlib.Path, *args: str, **env: str) -> subprocess.Popen:
+    """`run_etl` in the background; `finish(process)` waits for it."""
+    return subprocess.Popen([str(PROJECT_ROOT / '.venv' / 'bin' / 'flask'), '--app', 'app.app',
+                             'mara-pipelines', 'run', '--disable-colors', *args],
+                            cwd=PROJECT_ROOT, env=dict(os.environ, DATA_DIR=str(data_dir), **env),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(process: subprocess.Popen, timeout: float = 600) -> subprocess.CompletedProcess:
+    stdout, stderr = process.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def from_scratch(data_dir: pathlib.Path, name: str, **env: str) -> dict:
+    """The state of a warehouse built from nothing out of the files in `data_dir`, in databases of its own."""
+    with databases_of_their_own(name) as databases:
+        assert_succeeded(run_etl(data_dir, **env, **databases))
+        return state(databases['DWH_DB'])
 
 
 # ---------------------------------------------------------------- the numbers, computed from the files alone

@@ -46,7 +46,7 @@ CREATE TABLE gh_dim_next.repo_activity_data_set (
 ) PARTITION BY LIST ("Date");
 
 -- The partitions of the days that this run builds.
-SELECT util.create_day_partitions('gh_dim_next', 'repo_activity', days),
-       util.create_day_partitions('gh_dim_next', 'repo_activity_data_set', days,
-                                  util.data_set_storage('@columnar_storage@'))
-FROM (SELECT array_agg(day_id ORDER BY day_id) AS days FROM github_data_next.planned_day) AS planned;
+SELECT util.create_day_partitions('gh_dim_next', table_name, days, storage) AS partitions
+FROM (SELECT array_agg(day_id ORDER BY day_id) AS days FROM github_data_next.planned_day) AS planned,
+     (VALUES ('repo_activity', 'heap'),
+             ('repo_activity_data_set', util.data_set_storage('@columnar_storage@'))) AS day_table (table_name, storage);

@@ -81,8 +81,8 @@ CREATE TABLE pypi_dim_next.download_counts_data_set (
 
 
 -- The partitions of the days that this run builds.
-SELECT util.create_day_partitions('pypi_dim_next', 'download_counts', days),
-       util.create_day_partitions('pypi_dim_next', 'daily_project_downloads', days),
-       util.create_day_partitions('pypi_dim_next', 'download_counts_data_set', days,
-                                  util.data_set_storage('@columnar_storage@'))
-FROM (SELECT array_agg(day_id ORDER BY day_id) AS days FROM pypi_data_next.planned_day) AS planned;
+SELECT util.create_day_partitions('pypi_dim_next', table_name, days, storage) AS partitions
+FROM (SELECT array_agg(day_id ORDER BY day_id) AS days FROM pypi_data_next.planned_day) AS planned,
+     (VALUES ('download_counts', 'heap'),
+             ('daily_project_downloads', 'heap'),
+             ('download_counts_data_set', util.data_set_storage('@columnar_storage@'))) AS day_table (table_name, storage);

@@ -29,7 +29,7 @@ CREATE TABLE pp_dim_next.python_project_activity_data_set (
   "Number of pushes"               BIGINT
 ) PARTITION BY LIST ("Date");
 
-SELECT util.create_day_partitions('pp_dim_next', 'python_project_activity', days),
-       util.create_day_partitions('pp_dim_next', 'python_project_activity_data_set', days,
-                                  util.data_set_storage('@columnar_storage@'))
-FROM (SELECT array_agg(day_id ORDER BY day_id) AS days FROM pp_data_next.planned_day) AS planned;
+SELECT util.create_day_partitions('pp_dim_next', table_name, days, storage) AS partitions
+FROM (SELECT array_agg(day_id ORDER BY day_id) AS days FROM pp_data_next.planned_day) AS planned,
+     (VALUES ('python_project_activity', 'heap'),
+             ('python_project_activity_data_set', util.data_set_storage('@columnar_storage@'))) AS day_table (table_name, storage);

@@ -37,11 +37,13 @@ CREATE TABLE IF NOT EXISTS data_quality.day_check (
   day_id     INTEGER     NOT NULL,  -- 20180410
   check_name TEXT        NOT NULL,  -- counts not negative, ...
   file_name  TEXT        NOT NULL,  -- the checked file, below DATA_DIR
+  severity   TEXT        NOT NULL DEFAULT 'error',  -- error: a failed check stops the publish; warning: a flag
   passed     BOOLEAN     NOT NULL,
   details    TEXT,                  -- the first problems, with their lines; NULL when passed
   checked_at TIMESTAMPTZ NOT NULL DEFAULT now(),
   PRIMARY KEY (data_set, day_id, check_name)
 );
+ALTER TABLE data_quality.day_check ADD COLUMN IF NOT EXISTS severity TEXT NOT NULL DEFAULT 'error';
 
 
 -- ---------------------------------------------------------------- foreign keys
@@ -149,9 +151,9 @@ $$;
 
 -- ---------------------------------------------------------------- day partitions
 
--- The partition bound of one day in a LIST-partitioned table whose partition key is an INTEGER day id
--- (20180410) or a DATE.
-CREATE FUNCTION util.day_bound(partitioned REGCLASS, day_id INTEGER)
+-- One day as a value of the partition key of a LIST-partitioned table: an INTEGER day id (20180410) or a
+-- DATE ('2018-04-10'), as an SQL literal.
+CREATE FUNCTION util.day_value(partitioned REGCLASS, day_id INTEGER)
   RETURNS TEXT
   LANGUAGE plpgsql STABLE
 AS $$
@@ -162,30 +164,40 @@ BEGIN
   FROM pg_partitioned_table JOIN pg_attribute ON attrelid = partrelid AND attnum = partattrs[0]
   WHERE partrelid = partitioned;
   IF key_type = 'INTEGER'::REGTYPE THEN
-    RETURN format('FOR VALUES IN (%s)', day_id);
+    RETURN day_id::TEXT;
   ELSIF key_type = 'DATE'::REGTYPE THEN
-    RETURN format('FOR VALUES IN (%L)', to_date(day_id::TEXT, 'YYYYMMDD'));
+    RETURN quote_literal(to_date(day_id::TEXT, 'YYYYMMDD'));
   END IF;
   RAISE EXCEPTION '% is not LIST-partitioned by an INTEGER day id or a DATE', partitioned;
 END
 $$;
 
 
--- Creates the partition `<table>_<YYYYMMDD>` of each day in `day_ids` of a LIST-partitioned table.
--- `storage` is the table access method (see util.data_set_storage).
+-- Creates the partition `<table>_<YYYYMMDD>` of each day in `day_ids` of a LIST-partitioned table, and returns
+-- a line for the run output. `storage` is the table access method (see util.data_set_storage). Each partition
+-- also gets its bound as a CHECK constraint: it outlives a DETACH, so that util.publish_days attaches the
+-- partition to the published table without scanning it.
 CREATE FUNCTION util.create_day_partitions(schema_name TEXT, table_name TEXT, day_ids INTEGER[],
                                            storage TEXT DEFAULT 'heap')
-  RETURNS VOID
+  RETURNS TEXT
   LANGUAGE plpgsql
 AS $$
 DECLARE
+  partitioned REGCLASS := format('%I.%I', schema_name, table_name)::REGCLASS;
+  key_column TEXT := (SELECT attname FROM pg_partitioned_table
+                        JOIN pg_attribute ON attrelid = partrelid AND attnum = partattrs[0]
+                      WHERE partrelid = partitioned);
   day_id INTEGER;
 BEGIN
   FOREACH day_id IN ARRAY coalesce(day_ids, '{}') LOOP
-    EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.%I %s USING %I',
-                   schema_name, format('%s_%s', table_name, day_id), schema_name, table_name,
-                   util.day_bound(format('%I.%I', schema_name, table_name)::REGCLASS, day_id), storage);
+    EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES IN (%s) USING %I',
+                   schema_name, format('%s_%s', table_name, day_id), partitioned,
+                   util.day_value(partitioned, day_id), storage);
+    EXECUTE format('ALTER TABLE %I.%I ADD CONSTRAINT %I CHECK (%I = %s)',
+                   schema_name, format('%s_%s', table_name, day_id), format('day_%s', day_id), key_column,
+                   util.day_value(partitioned, day_id));
   END LOOP;
+  RETURN format('%s: %s day partitions, %s storage', partitioned, coalesce(cardinality(day_ids), 0), storage);
 END
 $$;
 
@@ -269,8 +281,8 @@ BEGIN
       IF day.new IS NOT NULL THEN
         EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', next_table, day.new);
         EXECUTE format('ALTER TABLE %s SET SCHEMA %I', day.new, live_schema);
-        EXECUTE format('ALTER TABLE %s ATTACH PARTITION %I.%I %s', live_table, live_schema,
-                       format('%s_%s', table_name, day.day_id), util.day_bound(live_table, day.day_id));
+        EXECUTE format('ALTER TABLE %s ATTACH PARTITION %I.%I FOR VALUES IN (%s)', live_table, live_schema,
+                       format('%s_%s', table_name, day.day_id), util.day_value(live_table, day.day_id));
         number_of_partitions := number_of_partitions + 1;
       END IF;
     END LOOP;
@@ -325,7 +337,7 @@ $$;
 -- Deletes the rows of `table_name` whose key is one of `candidates` and that no foreign key references.
 -- Before the delete, the foreign keys that point to the table are dropped, and declared again after it:
 -- each is checked once, in bulk, instead of once per deleted row in every partition of the referencing
--- tables. The values that the deleted rows reference in turn become lost references (a deleted project
+-- tables (except the keys on a partition key, which are checked per row in the one partition of the value). The values that the deleted rows reference in turn become lost references (a deleted project
 -- version may leave its project unused).
 CREATE FUNCTION util.delete_unreferenced(table_name REGCLASS, candidates BIGINT[])
   RETURNS BIGINT
@@ -345,7 +357,11 @@ BEGIN
     RETURN 0;
   END IF;
 
-  CREATE TEMPORARY TABLE dropped_key ON COMMIT DROP AS SELECT * FROM util.inbound_foreign_keys(table_name);
+  -- A key on the partition key of its table (the day of a fact) is checked with partition pruning: cheap per row.
+  CREATE TEMPORARY TABLE dropped_key ON COMMIT DROP AS
+  SELECT keys.* FROM util.inbound_foreign_keys(table_name) AS keys
+  WHERE NOT EXISTS (SELECT FROM pg_partitioned_table JOIN pg_attribute ON attrelid = partrelid AND attnum = partattrs[0]
+                    WHERE partrelid = keys.table_name AND attname = keys.fk_column);
   FOR reference IN SELECT * FROM dropped_key LOOP
     EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', reference.table_name, reference.constraint_name);
   END LOOP;
@@ -403,7 +419,7 @@ $$;
 -- Checks the files that a run loaded into `loaded` (a raw table of `<data schema>_next`, with a line number
 -- per row; `planned` names each day's file): counts are never negative, and the natural key is unique
 -- within a file. (A row of another day, or a value of the wrong type, already failed the load with its
--- line.) Counts the rows of each file into `planned`. Records a result per day and check in data_quality.day_check, with the first problems and their
+-- line.) Counts the rows of each file, and sums its count columns, into `planned`. Records a result per day and check in data_quality.day_check, with the first problems and their
 -- lines, and returns a summary; util.fail_on_failed_checks then fails the run if a check failed.
 CREATE FUNCTION util.check_loaded_files(data_set TEXT, loaded REGCLASS, planned REGCLASS, key_columns TEXT[],
                                         count_columns TEXT[])
@@ -441,8 +457,14 @@ BEGIN
     (SELECT string_agg(format('%I', name), ', ') FROM unnest(key_columns) AS name))
     USING lines_per_problem;
 
-  EXECUTE format('UPDATE %s AS planned SET number_of_rows = (SELECT count(*) FROM %s AS loaded '
-                 'WHERE loaded.day_id = planned.day_id)', planned, loaded);
+  -- The statistics of each file, for the completeness check and the record of published days.
+  EXECUTE format('UPDATE %s AS planned SET number_of_rows = 0, totals = ''{}''', planned);
+  EXECUTE format('UPDATE %s AS planned SET number_of_rows = day.number_of_rows, totals = day.totals '
+                 'FROM (SELECT day_id, count(*) AS number_of_rows, jsonb_build_object(%s) AS totals '
+                 '      FROM %s GROUP BY day_id) AS day '
+                 'WHERE day.day_id = planned.day_id',
+                 planned, (SELECT string_agg(format('%L, sum(%I)', name, name), ', ') FROM unnest(count_columns) AS name),
+                 loaded);
   EXECUTE format('DELETE FROM data_quality.day_check WHERE data_set = $1 AND day_id IN (SELECT day_id FROM %s)', planned)
     USING data_set;
   EXECUTE format(
@@ -461,12 +483,13 @@ BEGIN
   SELECT format('%s: %s files checked (counts not negative, unique natural key): %s', check_loaded_files.data_set,
                 count(DISTINCT day_id),
                 CASE WHEN bool_and(passed) THEN 'all passed'
-                     ELSE format('%s failed', count(*) FILTER (WHERE NOT passed)) END)
+                     ELSE format('%s checks failed', count(*) FILTER (WHERE NOT passed)) END)
   INTO summary
   FROM data_quality.day_check
-  WHERE day_check.data_set = check_loaded_files.data_set AND checked_at = now();
+  WHERE day_check.data_set = check_loaded_files.data_set AND checked_at = now()
+  HAVING count(*) > 0;
   DROP TABLE problem;
-  RETURN coalesce(summary, format('%s: no files to check', data_set));
+  RETURN coalesce(summary, format('%s: no files to check', check_loaded_files.data_set));
 END
 $$;
 
@@ -482,7 +505,8 @@ BEGIN
   EXECUTE format('SELECT string_agg(format(''%%s (%%s): %%s'', file_name, check_name, details), E''\n'' '
                  '                  ORDER BY day_id, check_name) '
                  'FROM data_quality.day_check '
-                 'WHERE data_set = $1 AND NOT passed AND day_id IN (SELECT day_id FROM %s)', planned)
+                 'WHERE data_set = $1 AND NOT passed AND severity = ''error'' '
+                 '  AND day_id IN (SELECT day_id FROM %s)', planned)
     INTO failures USING data_set;
   IF failures IS NOT NULL THEN
     RAISE EXCEPTION E'quality gates failed, nothing of this run is published:\n%', failures
@@ -513,6 +537,9 @@ DECLARE
   dimension TEXT;
   messages TEXT[] := '{}';
 BEGIN
+  -- One publish at a time: pipelines that run side by side (pypi and github) both touch time.day and the
+  -- dimensions that other schemas reference; waiting for each other is better than a deadlock.
+  PERFORM pg_advisory_xact_lock(hashtext('util.publish_build'));
   EXECUTE format('SELECT * FROM %I.build', next_data) INTO build;
 
   messages := messages || util.publish_days(data_schema, next_data, build.removed_day_ids);

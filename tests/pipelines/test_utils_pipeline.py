@@ -45,20 +45,11 @@ def test_iso_week_of_new_year_belongs_to_previous_year(flask_cli, scratch_dwh):
         (20210102, 2020, 53, 2021), (20210103, 2020, 53, 2021), (20210104, 2021, 1, 2021)]
 
 
-def test_get_chunk_spreads_consecutive_days_evenly(utils_run, dwh):
-    assert dwh('SELECT util.get_chunk(day_id, 4) AS chunk, count(*) FROM time.day GROUP BY 1 ORDER BY 1') \
-        == [(0, 7), (1, 8), (2, 8), (3, 7)]  # 2018-04-01 is day 6665 after 2000-01-01: chunk 1
-    assert dwh('SELECT util.get_chunk(20180410, 2), util.get_chunk(20180411, 2)') == [(0, 1)]
-
-
-def test_add_index_and_add_fk_quote_identifiers(utils_run, dwh):
+def test_add_fk_quotes_identifiers(utils_run, dwh):
     dwh('DROP SCHEMA IF EXISTS "Odd Schema" CASCADE; CREATE SCHEMA "Odd Schema"; '
         'CREATE TABLE "Odd Schema"."Parent" ("Id" INT PRIMARY KEY); '
         'CREATE TABLE "Odd Schema".child (parent_fk INT, "Day" INT)')
-    dwh("""SELECT util.add_index('Odd Schema', 'child', ARRAY['parent_fk', 'Day']),
-                  util.add_fk('Odd Schema', 'child', 'parent_fk', 'Odd Schema', 'Parent', 'Id')""")
-    assert dwh("SELECT indexdef FROM pg_indexes WHERE schemaname = 'Odd Schema' AND tablename = 'child'") == [
-        ('CREATE INDEX "child__parent_fk_Day_idx" ON "Odd Schema".child USING btree (parent_fk, "Day")',)]
+    dwh("SELECT util.add_fk('Odd Schema', 'child', 'parent_fk', 'Odd Schema', 'Parent', 'Id')")
     assert dwh("""SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
                   WHERE conrelid = '"Odd Schema".child'::REGCLASS""") == [
         ('child__parent_fk_fkey', 'FOREIGN KEY (parent_fk) REFERENCES "Odd Schema"."Parent"("Id")')]
@@ -128,6 +119,8 @@ def test_replace_schema_rolled_back_leaves_the_old_schema(utils_run, dwh):
 
 
 def test_rebuilding_time_keeps_the_foreign_keys_of_other_schemas(flask_cli, scratch_dwh):
+    """When the utils pipeline changed (its version is on the time schema), time_next replaces time; the facts'
+    keys on time.day are declared again, and days that facts still reference stay until nothing does."""
     name, query = scratch_dwh
     assert flask_cli('mara-pipelines', 'run', '--path', 'utils', DWH_DB=name).returncode == 0
     query('CREATE SCHEMA fk_demo; '
@@ -135,16 +128,30 @@ def test_rebuilding_time_keeps_the_foreign_keys_of_other_schemas(flask_cli, scra
           'CREATE TABLE fk_demo.partitioned (day_fk INT REFERENCES time.day (day_id)) PARTITION BY LIST (day_fk); '
           'CREATE TABLE fk_demo.partition_20180410 PARTITION OF fk_demo.partitioned FOR VALUES IN (20180410); '
           'INSERT INTO fk_demo.fact VALUES (20180410); INSERT INTO fk_demo.partitioned VALUES (20180410)')
-    result = flask_cli('mara-pipelines', 'run', '--path', 'utils', DWH_DB=name)
+    query("COMMENT ON SCHEMA time IS 'built by an older version'")
+    result = flask_cli('mara-pipelines', 'run', '--path', 'utils', DWH_DB=name, FIRST_DATE='2018-04-20')
     assert result.returncode == 0, result.stdout + result.stderr
     assert query("""SELECT conrelid::REGCLASS::TEXT, conname, pg_get_constraintdef(oid) FROM pg_constraint
                     WHERE connamespace = 'fk_demo'::REGNAMESPACE ORDER BY 1""") == [
         ('fk_demo.fact', 'fact_day_fk_fkey', 'FOREIGN KEY (day_fk) REFERENCES "time".day(day_id)'),
         ('fk_demo.partition_20180410', 'partitioned_day_fk_fkey', 'FOREIGN KEY (day_fk) REFERENCES "time".day(day_id)'),
         ('fk_demo.partitioned', 'partitioned_day_fk_fkey', 'FOREIGN KEY (day_fk) REFERENCES "time".day(day_id)')]
+    # the referenced day outside the new range was carried over; the others are gone
+    assert query('SELECT count(*), min(day_id) FROM time.day') == [(12, 20180410)]
+    assert query("SELECT obj_description('time'::REGNAMESPACE, 'pg_namespace') LIKE 'built by version %'") \
+        == [(True,)]
 
-    # a referenced day leaving the range makes the swap fail, and the old time.day stays
-    failed = flask_cli('mara-pipelines', 'run', '--path', 'utils', DWH_DB=name, FIRST_DATE='2018-04-20')
-    assert failed.returncode != 0
-    assert 'violates foreign key constraint' in failed.stdout + failed.stderr
-    assert query('SELECT count(*), min(day_id) FROM time.day') == [(30, 20180401)]
+    query('DROP SCHEMA fk_demo CASCADE')
+    assert flask_cli('mara-pipelines', 'run', '--path', 'utils', DWH_DB=name, FIRST_DATE='2018-04-20').returncode == 0
+    assert query('SELECT count(*), min(day_id) FROM time.day') == [(11, 20180420)]
+
+
+def test_util_is_not_recreated_while_something_outside_uses_it(flask_cli, scratch_dwh):
+    name, query = scratch_dwh
+    assert flask_cli('mara-pipelines', 'run', '--path', 'utils', DWH_DB=name).returncode == 0
+    query("CREATE TABLE public.uses_util (d DATE DEFAULT to_date(util.day_value('time.day', 20180410), 'YYYY-MM-DD'))")
+    result = flask_cli('mara-pipelines', 'run', '--path', 'utils', DWH_DB=name)
+    assert result.returncode != 0
+    assert 'not recreating schema util: default value for column d of table uses_util depend(s) on its functions' \
+        in result.stdout + result.stderr
+    assert query("SELECT to_regclass('public.uses_util') IS NOT NULL") == [(True,)]

@@ -5,50 +5,40 @@ import collections
 import datetime
 
 import pytest
-from test_warehouse_support import (
-    GITHUB,
-    PYPI,
-    README_FLASK_GITHUB_ROWS,
-    README_QUERY,
-    README_ROWS,
-    assert_succeeded,
-    generated_warehouse,
-    query,
-    read_files,
-    reset_databases,
-    run_etl,
-    write_file,
-)
 
+from app import data_sets
+from tests.support.readme import README_FLASK_GITHUB_ROWS, README_QUERY, README_ROWS
+from tests.support.warehouse import assert_succeeded, query, read_day_files, reset_databases, run_etl, write_day
+
+PYPI, GITHUB = 'pypi', 'github'
 METRICS = ['number_of_forks', 'number_of_commits', 'number_of_closed_pull_requests']
 FLASK_DAY = datetime.date(2018, 4, 10)
 
 
 @pytest.fixture(scope='module')
-def csv_rows(databases, tmp_path_factory) -> dict[str, list[dict]]:
-    data_dir = generated_warehouse(tmp_path_factory)
-    return {PYPI: read_files(data_dir, PYPI), GITHUB: read_files(data_dir, GITHUB)}
+def csv_rows(standard_warehouse) -> dict[str, list[dict]]:
+    return {name: read_day_files(standard_warehouse.data_dir, data_sets.DATA_SETS[name], standard_warehouse.first_day,
+                                 standard_warehouse.last_day) for name in (PYPI, GITHUB)}
 
 
 @pytest.fixture
-def warehouse(csv_rows, tmp_path_factory):
-    """Rebuilds the shared warehouse should another module have changed the databases meanwhile."""
-    generated_warehouse(tmp_path_factory)
+def warehouse(standard_warehouse):
+    return standard_warehouse.query
 
 
 def test_readme_query_answers_with_the_readme_numbers(warehouse):
-    assert query(README_QUERY) == README_ROWS
+    assert warehouse(README_QUERY) == README_ROWS
 
 
 def test_one_row_per_project_and_day_with_all_its_downloads(csv_rows, warehouse):
     expected = collections.Counter()
     for r in csv_rows[PYPI]:
         expected[(int(r['day_id']), r['project'])] += int(r['number_of_downloads'])
-    actual = {(day, project): int(downloads) for day, project, downloads in query("""
+    actual = {(day, project): int(downloads) for day, project, downloads in warehouse("""
 SELECT day_fk, project_name, number_of_downloads
 FROM pp_dim.python_project_activity JOIN pypi_dim.project ON project_id = project_fk""")}
     assert actual == dict(expected)
-    assert query('SELECT count(*) = count(DISTINCT (day_fk, project_fk)) FROM pp_dim.python_project_activity') \
+    assert warehouse('SELECT count(*) = count(DISTINCT (day_fk, project_fk)) FROM pp_dim.python_project_activity') \
         == [(True,)]
 
 
@@ -63,7 +53,7 @@ def test_github_metrics_are_sums_over_all_repositories_named_like_the_project(cs
             value = r[metric]
             sums[key] = (sums.get(key) or 0) + int(value) if value is not None else sums.get(key)
     expected = {key: sums.get(key) for key in days_with_downloads}
-    actual = {(day, project): value for day, project, value in query(f"""
+    actual = {(day, project): value for day, project, value in warehouse(f"""
 SELECT day_fk, project_name, {metric}
 FROM pp_dim.python_project_activity JOIN pypi_dim.project ON project_id = project_fk""")}
     assert actual == expected
@@ -72,12 +62,12 @@ FROM pp_dim.python_project_activity JOIN pypi_dim.project ON project_id = projec
 
 
 def test_foreign_keys_and_flat_data_set(warehouse):
-    assert set(query("""
+    assert set(warehouse("""
 SELECT attname, confrelid::REGCLASS::TEXT, convalidated
 FROM pg_constraint JOIN pg_attribute ON attrelid = conrelid AND attnum = conkey[1]
 WHERE contype = 'f' AND conrelid = 'pp_dim.python_project_activity'::REGCLASS""")) == {
         ('day_fk', '"time".day', True), ('project_fk', 'pypi_dim.project', True)}
-    assert query("""
+    assert warehouse("""
 SELECT "Date", "Project", "Number of downloads", "Number of forks", "Number of commits",
        "Number of closed pull requests"
 FROM pp_dim.python_project_activity_data_set WHERE "Project" = 'flask' ORDER BY "Date" DESC""") == README_ROWS
@@ -88,20 +78,20 @@ def readme_flask_day(databases, tmp_path_factory):
     """A warehouse from hand-written files of 2018-04-10: the README's six GitHub rows of repositories
     named flask, and projects with and without repositories of their name."""
     data_dir = tmp_path_factory.mktemp('readme-flask-day')
-    write_file(data_dir, FLASK_DAY, PYPI, [
+    write_day(data_dir, data_sets.PYPI, FLASK_DAY, [
         ('flask', '0.1', None, 'bandersnatch', 1),
         ('flask', '0.10', '2.6', 'pip', 1),
         ('flask', '0.12.2', '3.6', 'pip', 45102),
         ('requests', '2.18.4', '3.6', 'pip', 500),
         ('django', '2.0.4', '3.6', 'pip', 70)])
-    write_file(data_dir, FLASK_DAY, GITHUB, [
+    write_day(data_dir, data_sets.GITHUB, FLASK_DAY, [
         *((user, 'flask', forks, commits, closed) for user, forks, commits, closed in README_FLASK_GITHUB_ROWS),
         ('psf', 'requests', None, 4, None),
         ('someone', 'requests', 2, None, None),
         ('someone', 'flask-login', 3, 3, 3),  # not named like a project
-        ('djangoproject', 'djangox', 9, 9, 9)])  # neither
+        ('djangoproject', 'djangox', 9, 9, 9)], version=1)  # neither
     reset_databases()
-    assert_succeeded(run_etl(data_dir))
+    assert_succeeded(run_etl(data_dir, FIRST_DATE='2018-04-01', LAST_DATE='2018-04-30'))
     return data_dir
 
 
@@ -116,17 +106,18 @@ FROM pp_dim.python_project_activity JOIN pypi_dim.project ON project_id = projec
     assert rows == [('django', 70, None, None, None), ('flask', 45104, 11, 67, 3), ('requests', 500, 2, 4, None)]
 
 
-def test_publishing_pypi_drops_the_cross_schema_keys_until_python_projects_runs(readme_flask_day):
-    """util.replace_schema drops pypi_dim with CASCADE, and with it the foreign key from pp_dim. The
-    ids in pp_dim stay valid meanwhile (hashes of the names), and python_projects declares the key again."""
+def test_the_cross_schema_keys_survive_every_pipeline_run_alone(readme_flask_day):
+    """pp_dim references pypi_dim.project and time.day from other schemas: neither an incremental nor a full
+    build of pypi or utils alone takes those keys away."""
     def pp_foreign_keys():
         return sorted(query("""
 SELECT confrelid::REGCLASS::TEXT FROM pg_constraint
 WHERE contype = 'f' AND conrelid = 'pp_dim.python_project_activity'::REGCLASS"""))
 
+    dates = {'FIRST_DATE': '2018-04-01', 'LAST_DATE': '2018-04-30'}
     assert pp_foreign_keys() == [('"time".day',), ('pypi_dim.project',)]
-    assert_succeeded(run_etl(readme_flask_day, '--path', 'pypi'))
-    assert pp_foreign_keys() == [('"time".day',)]
-    assert query(README_QUERY) == [(FLASK_DAY, 'flask', 45104, 11, 67, 3)]
-    assert_succeeded(run_etl(readme_flask_day, '--path', 'python_projects'))
-    assert pp_foreign_keys() == [('"time".day',), ('pypi_dim.project',)]
+    for args, env in ((['--path', 'pypi'], {}), (['--path', 'pypi'], {'FULL_REBUILD': 'true'}),
+                      (['--path', 'utils'], {})):
+        assert_succeeded(run_etl(readme_flask_day, *args, **dates, **env))
+        assert pp_foreign_keys() == [('"time".day',), ('pypi_dim.project',)], (args, env)
+        assert query(README_QUERY) == [(FLASK_DAY, 'flask', 45104, 11, 67, 3)]
