@@ -1,15 +1,15 @@
-"""The warehouse benchmark (`make benchmark`): the full ETL on generated data of realistic volume, against a
-raw COPY of the same files. Writes the results and the machine into docs/benchmarks/warehouse.md.
+"""The warehouse benchmark (`make benchmark`): a warehouse of 30 days at the benchmark volume (220k PyPI and 210k
+GitHub rows per day), built from scratch and then kept up to date day by day, against a raw COPY of the same files
+in the same run. Writes docs/benchmarks/warehouse.md.
 
-1. generates DAYS days (default 4) of about 220k PyPI and 210k GitHub rows each, and one more day;
-2. times a raw `zcat | psql COPY` of the DAYS days' files into unindexed tables (the baseline);
-3. runs the full ETL (`flask mara-pipelines run`) on fresh databases and times it;
-4. reads per-pipeline and top node times from mara's run tables, and the database size;
-5. adds the extra day and times the incremental run.
+Measured, each on databases of its own (BENCHMARK_DWH_DB, BENCHMARK_MARA_DB; default benchmark_dwh and
+benchmark_mara) and a temporary DATA_DIR, so the development warehouse is not touched:
 
-Steps 2-5 run --repeat times (each on fresh databases); the report gives every run and the medians.
-It uses its own databases (BENCHMARK_DWH_DB, BENCHMARK_MARA_DB; default benchmark_dwh, benchmark_mara)
-and a temporary DATA_DIR, so the development warehouse is not touched.
+1. the raw COPY of the 30 days' files, and of one day's two files (`zcat | psql COPY` into unindexed tables);
+2. the full build of the 30 days, and the database size per day;
+3. a run with nothing to do (the fixed cost of starting a run);
+4. adding one day to 10, 30 and 60 days of history: each is measured --repeat times, taking the day out again
+   (a run that removes it) between the measurements.
 """
 
 import argparse
@@ -28,38 +28,37 @@ PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
 FIRST_DAY = datetime.date(2018, 4, 1)
-KINDS = {'pypi': ('pypi/downloads-v1.csv.gz',
-                  'day_id INTEGER, project TEXT, project_version TEXT, python_version TEXT, installer TEXT, '
-                  'number_of_downloads INTEGER'),
-         'github': ('github/repo-activity-v1.csv.gz',
-                    'day_id INTEGER, user_name TEXT, repository TEXT, number_of_forks INTEGER, '
-                    'number_of_commits INTEGER, number_of_closed_pull_requests INTEGER')}
-COPY_OPTIONS = "FORMAT csv, DELIMITER E'\\t', HEADER true"
+HISTORIES = (10, 30, 60)  # days in the warehouse before one more day is added
+FULL_DAYS = 30
+# Targets of issue 8, as ratios of the same run.
+ADD_DAY_OF_FULL_BUILD = 0.1
+ADD_DAY_OF_COPY = 2
+FULL_BUILD_OF_COPY = 3
+MEGABYTES_PER_DAY = 95
 
 
 def parse_arguments() -> argparse.Namespace:
     from app.sample_data import generator
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--days', type=int, default=4, help='days of the full load (default 4)')
     parser.add_argument('--pypi-rows', type=int, default=generator.BENCHMARK_PYPI_ROWS)
     parser.add_argument('--github-rows', type=int, default=generator.BENCHMARK_GITHUB_ROWS)
     parser.add_argument('--seed', type=int, default=generator.DEFAULT_SEED)
-    parser.add_argument('--repeat', type=int, default=3, help='runs on fresh databases (default 3)')
+    parser.add_argument('--repeat', type=int, default=3, help='measurements of each added day (default 3)')
     parser.add_argument('--output', type=pathlib.Path, default=PROJECT_ROOT / 'docs' / 'benchmarks' / 'warehouse.md')
-    parser.add_argument('--keep', action='store_true', help='keep the databases and the data of the last run')
     return parser.parse_args()
 
 
-# ---------------------------------------------------------------- environment and databases
+def day(number: int) -> datetime.date:
+    """The day `number` (1 is FIRST_DAY)."""
+    return FIRST_DAY + datetime.timedelta(days=number - 1)
 
-def benchmark_env(data_dir: pathlib.Path, days: int) -> dict[str, str]:
+
+def benchmark_env(data_dir: pathlib.Path) -> dict[str, str]:
     """The settings of the ETL runs: own databases, the temporary data, time.day covering all days."""
     return dict(os.environ,
                 DWH_DB=os.environ.get('BENCHMARK_DWH_DB', 'benchmark_dwh'),
                 MARA_DB=os.environ.get('BENCHMARK_MARA_DB', 'benchmark_mara'),
-                DATA_DIR=str(data_dir),
-                FIRST_DATE=FIRST_DAY.isoformat(),
-                LAST_DATE=(FIRST_DAY + datetime.timedelta(days=days)).isoformat())
+                DATA_DIR=str(data_dir), FIRST_DATE=f'{day(1)}', LAST_DATE=f'{day(max(HISTORIES) + 1)}')
 
 
 def psql(env: dict, database: str, sql: str, stdin=None) -> str:
@@ -75,8 +74,7 @@ def psql(env: dict, database: str, sql: str, stdin=None) -> str:
 
 
 def fresh_databases(env: dict) -> None:
-    for database in (env['DWH_DB'], env['MARA_DB']):
-        psql(env, 'postgres', f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    drop_databases(env, env['DWH_DB'], env['MARA_DB'])
     subprocess.run(['bash', '.scripts/setup-db.sh'], cwd=PROJECT_ROOT, env=env, check=True, capture_output=True)
 
 
@@ -85,57 +83,65 @@ def drop_databases(env: dict, *databases: str) -> None:
         psql(env, 'postgres', f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
-# ---------------------------------------------------------------- steps
+# ---------------------------------------------------------------- files
 
 def generate(staging: pathlib.Path, args: argparse.Namespace) -> None:
     from app.sample_data import generate as generate_files
-    print(f'==> Generating {args.days} + 1 days of {args.pypi_rows} PyPI and {args.github_rows} GitHub rows '
-          f'in {staging}')
-    summary = generate_files(staging, FIRST_DAY, args.days + 1, args.pypi_rows, args.github_rows, args.seed)
+    days = max(HISTORIES) + 1
+    print(f'==> Generating {days} days of {args.pypi_rows} PyPI and {args.github_rows} GitHub rows in {staging}')
+    summary = generate_files(staging, day(1), days, args.pypi_rows, args.github_rows, args.seed)
     print(f'    {summary.rows} rows in {summary.seconds:.1f} s')
 
 
-def day_folder(root: pathlib.Path, day: datetime.date) -> pathlib.Path:
-    return root / f'{day:%Y/%m/%d}'
+def files_of(root: pathlib.Path, numbers) -> list[pathlib.Path]:
+    from app import data_sets
+    return [data_set.path(root, day(number), data_set.versions[0])
+            for number in numbers for data_set in data_sets.DATA_SETS.values()]
 
 
-def place_days(staging: pathlib.Path, data_dir: pathlib.Path, days: list[datetime.date]) -> None:
-    """Hard-links the files of `days` from the staging directory into the ETL's data dir."""
-    for day in days:
-        shutil.copytree(day_folder(staging, day), day_folder(data_dir, day), copy_function=os.link)
+def place(staging: pathlib.Path, data_dir: pathlib.Path, numbers) -> None:
+    """Hard-links the files of the days `numbers` from the staging directory into the ETL's data dir."""
+    for source, target in zip(files_of(staging, numbers), files_of(data_dir, numbers)):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(source, target)
 
 
-def time_raw_copy(env: dict, data_dir: pathlib.Path) -> float:
-    """Seconds for `zcat | psql COPY` of every file, one after another, into unindexed tables."""
+def take_out(data_dir: pathlib.Path, numbers) -> None:
+    for path in files_of(data_dir, numbers):
+        path.unlink()
+
+
+# ---------------------------------------------------------------- measurements
+
+def time_raw_copy(env: dict, files: list[pathlib.Path]) -> float:
+    """Seconds for `zcat | psql COPY` of the files, one after another, into unindexed tables."""
+    from app import data_sets
     database = env['DWH_DB'] + '_copy'
     drop_databases(env, database)
     psql(env, 'postgres', f'CREATE DATABASE "{database}"')
-    for kind, (_, columns) in KINDS.items():
-        psql(env, database, f'CREATE TABLE {kind} ({columns})')
-    files = sorted((kind, path) for kind, (pattern, _) in KINDS.items() for path in data_dir.glob(f'*/*/*/{pattern}'))
+    for data_set in data_sets.DATA_SETS.values():
+        columns = ', '.join(f'"{column.name}" {column.sql_type}' for column in data_set.versions[0].columns)
+        psql(env, database, f'CREATE TABLE {data_set.name} ({columns})')
     start = time.perf_counter()
-    for kind, path in files:
+    for path in files:
         with subprocess.Popen(['zcat', str(path)], stdout=subprocess.PIPE) as zcat:
-            psql(env, database, f'COPY {kind} FROM STDIN WITH ({COPY_OPTIONS})', stdin=zcat.stdout)
+            psql(env, database, f'COPY {path.parent.name} FROM STDIN WITH ({data_sets.copy_options()})',
+                 stdin=zcat.stdout)
     seconds = time.perf_counter() - start
-    rows = psql(env, database, 'SELECT (SELECT count(*) FROM pypi) + (SELECT count(*) FROM github)')
     drop_databases(env, database)
-    print(f'    raw COPY of {len(files)} files ({rows} rows): {seconds:.2f} s')
     return seconds
 
 
 def time_etl(env: dict, label: str) -> tuple[float, int]:
-    """Seconds of a `flask mara-pipelines run`, and the run id in mara's tables."""
+    """Seconds of a `flask mara-pipelines run` (starting flask included), and its run id."""
     start = time.perf_counter()
-    flask = str(PROJECT_ROOT / '.venv' / 'bin' / 'flask')
-    result = subprocess.run([flask, '--app', 'app.app', 'mara-pipelines', 'run'],
-                            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
+    result = subprocess.run([str(PROJECT_ROOT / '.venv' / 'bin' / 'flask'), '--app', 'app.app', 'mara-pipelines',
+                             'run'], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if result.returncode:
         sys.exit(f'{label}: the ETL failed\n{result.stdout[-5000:]}\n{result.stderr[-5000:]}')
-    run_id = int(psql(env, env['MARA_DB'], 'SELECT max(run_id) FROM data_integration_run'))
-    print(f'    {label}: {seconds:.2f} s')
-    return seconds, run_id
+    print(f'    {label}: {seconds:.2f} s (load average {os.getloadavg()[0]:.2f})')
+    return seconds, int(psql(env, env['MARA_DB'], 'SELECT max(run_id) FROM data_integration_run'))
 
 
 def node_times(env: dict, run_id: int) -> list[tuple[str, bool, float]]:
@@ -158,25 +164,68 @@ GROUP BY 1 ORDER BY 2 DESC""")
     return total, [(schema, int(size)) for schema, size in (line.split('|') for line in rows.splitlines())]
 
 
-def one_run(staging: pathlib.Path, args: argparse.Namespace, number: int) -> dict:
+def database_size(env: dict) -> tuple[int, list[tuple[str, int]]]:
+    """The size of the dwh database, and of each of its schemas (bytes)."""
+    total = int(psql(env, env['DWH_DB'], 'SELECT pg_database_size(current_database())'))
+    rows = psql(env, env['DWH_DB'], """
+SELECT nspname, sum(pg_total_relation_size(pg_class.oid))::BIGINT
+FROM pg_class JOIN pg_namespace ON pg_namespace.oid = relnamespace
+WHERE relkind IN ('r', 'm') AND nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+GROUP BY 1 ORDER BY 2 DESC""")
+    return total, [(schema, int(size)) for schema, size in (line.split('|') for line in rows.splitlines())]
+
+
+def add_day(env: dict, staging: pathlib.Path, data_dir: pathlib.Path, number: int, repeat: int) -> dict:
+    """Adds day `number` `repeat` times, taking it out in between; returns the seconds and the last run's nodes."""
+    seconds, removals = [], []
+    for attempt in range(repeat):
+        place(staging, data_dir, [number])
+        measured, run_id = time_etl(env, f'adding day {number} to {number - 1} days')
+        seconds.append(measured)
+        nodes = node_times(env, run_id)
+        if attempt < repeat - 1:
+            take_out(data_dir, [number])
+            removals.append(time_etl(env, f'taking day {number} out again')[0])
+    return {'seconds': seconds, 'median': statistics.median(seconds), 'nodes': nodes, 'removals': removals}
+
+
+def measure(staging: pathlib.Path, args: argparse.Namespace) -> dict:
     data_dir = pathlib.Path(tempfile.mkdtemp(prefix='benchmark-data-'))
-    days = [FIRST_DAY + datetime.timedelta(days=n) for n in range(args.days + 1)]
-    env = benchmark_env(data_dir, args.days)
-    place_days(staging, data_dir, days[:-1])
-    print(f'==> Run {number}: load average {os.getloadavg()[0]:.2f}')
-    copy_seconds = time_raw_copy(env, data_dir)
-    fresh_databases(env)
-    etl_seconds, run_id = time_etl(env, 'full ETL')
-    sizes = database_sizes(env)
-    nodes = node_times(env, run_id)
-    place_days(staging, data_dir, days[-1:])
-    add_day_seconds, add_day_run_id = time_etl(env, 'adding one day')
-    add_day_nodes = node_times(env, add_day_run_id)
-    if not args.keep or number < args.repeat:
-        drop_databases(env, env['DWH_DB'], env['MARA_DB'])
+    env = benchmark_env(data_dir)
+    results = {'load_before': os.getloadavg()[0]}
+    try:
+        print('==> Raw COPY')
+        results['copy_full'] = time_raw_copy(env, files_of(staging, range(1, FULL_DAYS + 1)))
+        results['copy_day'] = statistics.median(time_raw_copy(env, files_of(staging, [FULL_DAYS + 1]))
+                                                for _ in range(args.repeat))
+        print(f"    {FULL_DAYS} days: {results['copy_full']:.2f} s, one day: {results['copy_day']:.2f} s")
+
+        print(f'==> {FULL_DAYS} days, from scratch')
+        fresh_databases(env)
+        place(staging, data_dir, range(1, FULL_DAYS + 1))
+        results['full'], run_id = time_etl(env, f'full build of {FULL_DAYS} days')
+        results['full_nodes'] = node_times(env, run_id)
+        results['size'] = database_size(env)
+        results['empty'] = statistics.median(time_etl(env, 'a run with nothing to do')[0]
+                                             for _ in range(args.repeat))
+        results['adds'] = {FULL_DAYS: add_day(env, staging, data_dir, FULL_DAYS + 1, args.repeat)}
+
+        print('==> 10 and 60 days of history')
         shutil.rmtree(data_dir)
-    return dict(copy=copy_seconds, etl=etl_seconds, sizes=sizes, nodes=nodes, add_day=add_day_seconds,
-                add_day_nodes=add_day_nodes, load=os.getloadavg()[0])
+        data_dir.mkdir()
+        fresh_databases(env)
+        place(staging, data_dir, range(1, HISTORIES[0] + 1))
+        time_etl(env, f'full build of {HISTORIES[0]} days')
+        results['adds'][HISTORIES[0]] = add_day(env, staging, data_dir, HISTORIES[0] + 1, args.repeat)
+        place(staging, data_dir, range(HISTORIES[0] + 2, HISTORIES[-1] + 1))
+        results['bulk'] = time_etl(env, f'adding days {HISTORIES[0] + 2}..{HISTORIES[-1]} in one run')[0]
+        results['adds'][HISTORIES[-1]] = add_day(env, staging, data_dir, HISTORIES[-1] + 1, args.repeat)
+        results['size_60'] = database_size(env)
+    finally:
+        drop_databases(env, env['DWH_DB'], env['MARA_DB'])
+        shutil.rmtree(data_dir, ignore_errors=True)
+    results['load_after'] = os.getloadavg()[0]
+    return results
 
 
 # ---------------------------------------------------------------- report
@@ -185,7 +234,7 @@ def machine() -> list[str]:
     cpu = next((line.split(':', 1)[1].strip() for line in open('/proc/cpuinfo') if line.startswith('model name')), '?')
     memory = next((int(line.split()[1]) // 1024 // 1024 for line in open('/proc/meminfo')
                    if line.startswith('MemTotal')), '?')
-    env = benchmark_env(pathlib.Path('.'), 1)
+    env = benchmark_env(pathlib.Path('.'))
     server = psql(env, 'postgres', 'SHOW server_version')
     settings = psql(env, 'postgres', "SELECT string_agg(name || ' = ' || current_setting(name), ', ' ORDER BY name) "
                                      "FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'wal_level', "
@@ -195,40 +244,24 @@ def machine() -> list[str]:
             f'- Python {platform.python_version()}, MAX_PARALLEL_TASKS and NUMBER_OF_CHUNKS at their defaults']
 
 
-def megabytes(size: int) -> str:
+def megabytes(size: float) -> str:
     return f'{size / 1024 / 1024:.0f} MB'
 
 
-def top_nodes(nodes: list[tuple[str, bool, float]], count: int) -> list[tuple[str, float]]:
-    tasks = [(path, seconds) for path, is_pipeline, seconds in nodes if not is_pipeline]
-    return sorted(tasks, key=lambda node: -node[1])[:count]
+def verdict(ok: bool) -> str:
+    return 'yes' if ok else '**no**'
 
 
-def phase_seconds(nodes: list[tuple[str, bool, float]]) -> list[tuple[str, float]]:
-    """Task seconds per phase: the tasks of both cores added up."""
-    phases = {'reading files (COPY into day partitions, checks, mara bookkeeping)': 0.0,
-              'transforming and publishing pypi_dim and gh_dim': 0.0, 'python_projects': 0.0, 'utils': 0.0}
-    for path, is_pipeline, seconds in nodes:
-        if is_pipeline:
-            continue
-        if '/read_' in path:
-            phases['reading files (COPY into day partitions, checks, mara bookkeeping)'] += seconds
-        elif path.startswith(('pypi/', 'github/')):
-            phases['transforming and publishing pypi_dim and gh_dim'] += seconds
-        else:
-            phases[path.split('/')[0]] += seconds
-    return list(phases.items())
-
-
-def report(args: argparse.Namespace, runs: list[dict]) -> str:
-    median = {key: statistics.median(run[key] for run in runs) for key in ('copy', 'etl', 'add_day')}
-    ratio = median['etl'] / median['copy']
-    best = min(runs, key=lambda run: run['etl'])
-    total, schemas = runs[-1]['sizes']
+def report(args: argparse.Namespace, results: dict) -> str:
+    adds = {history: results['adds'][history] for history in HISTORIES}
+    add_30 = adds[FULL_DAYS]['median']
+    per_day = results['size'][0] / FULL_DAYS
+    copy_budget = ADD_DAY_OF_COPY * results['copy_day'] + results['empty']
     lines = [
         '# Warehouse benchmark',
         '',
-        f'Written by `make benchmark` (`.scripts/benchmark.py`) on {datetime.datetime.now():%Y-%m-%d %H:%M}.',
+        f'Written by `make benchmark` (`.scripts/benchmark.py`) on {datetime.datetime.now():%Y-%m-%d %H:%M}; '
+        f"load average {results['load_before']:.2f} before, {results['load_after']:.2f} after.",
         '',
         '## Machine',
         '',
@@ -236,69 +269,58 @@ def report(args: argparse.Namespace, runs: list[dict]) -> str:
         '',
         '## Data',
         '',
-        f'- {args.days} days from {FIRST_DAY}, {args.pypi_rows} PyPI and {args.github_rows} GitHub rows per day '
-        f'(seed {args.seed}, `app.sample_data`), plus one more day for the incremental run',
+        f'- {max(HISTORIES) + 1} days from {FIRST_DAY}, {args.pypi_rows} PyPI and {args.github_rows} GitHub rows per '
+        f'day (seed {args.seed}, `app.sample_data`)',
         '',
         '## Results',
         '',
-        f'Medians of {len(runs)} runs, each on fresh databases:',
+        '| measure | value | target | met |',
+        '|---|---|---|---|',
+        f"| raw COPY of the {FULL_DAYS} days' files | {results['copy_full']:.1f} s | | |",
+        f"| raw COPY of one day's two files (median) | {results['copy_day']:.2f} s | | |",
+        f"| full build of {FULL_DAYS} days | {results['full']:.1f} s = {results['full'] / results['copy_full']:.2f} x "
+        f'COPY | at most {FULL_BUILD_OF_COPY} x COPY | '
+        f"{verdict(results['full'] <= FULL_BUILD_OF_COPY * results['copy_full'])} |",
+        f"| a run with nothing to do (median) | {results['empty']:.1f} s | | |",
+        f'| adding day {FULL_DAYS + 1} (median) | {add_30:.1f} s = {add_30 / results["full"]:.3f} x the full build | '
+        f'at most {ADD_DAY_OF_FULL_BUILD} x | {verdict(add_30 <= ADD_DAY_OF_FULL_BUILD * results["full"])} |',
+        f'| the same, against COPY | {add_30:.1f} s; {ADD_DAY_OF_COPY} x COPY of the day + the empty run = '
+        f'{copy_budget:.1f} s | at most that | {verdict(add_30 <= copy_budget)} |',
+        f'| database size after the full build | {megabytes(results["size"][0])} = {megabytes(per_day)} per day | '
+        f'at most {MEGABYTES_PER_DAY} MB per day | {verdict(per_day <= MEGABYTES_PER_DAY * 1024 * 1024)} |',
         '',
-        '| measure | value |',
-        '|---|---|',
-        f"| full ETL (`flask mara-pipelines run`, wall) | {median['etl']:.1f} s |",
-        f"| raw COPY of the same files (`zcat \\| psql COPY`, one file after another) | {median['copy']:.2f} s |",
-        f'| ETL / COPY | {ratio:.1f} x (target: at most 6 x) |',
-        f"| adding one day (incremental run) | {median['add_day']:.1f} s |",
-        f'| database size after the full ETL | {megabytes(total)} (target: at most 400 MB) |',
+        '### Adding a day: the cost must stay flat as the history grows',
         '',
-        'The COPY baseline loads every file with its own `zcat | psql -c "COPY ... FROM STDIN"`, one after '
-        'another, into unindexed tables of a scratch database. The full ETL is `flask mara-pipelines run` '
-        '(all pipelines, starting flask included) on fresh databases; adding one day is the next run after '
-        'the files of one more day appeared (it reads those two files and rebuilds the star schemas from '
-        'all days). Both are wall times on a machine that others may use at the same time: the load '
-        'average is given per run.',
+        '| days in the warehouse | adding one day (median) | each measurement | taking it out again |',
+        '|---|---|---|---|',
+        *(f"| {history} | {add['median']:.1f} s | {', '.join(f'{s:.1f}' for s in add['seconds'])} s | "
+          f"{', '.join(f'{s:.1f}' for s in add['removals'])} s |" for history, add in adds.items()),
         '',
-        'Every run:',
+        f"Ratio of the 60-day to the 10-day median: {adds[60]['median'] / adds[10]['median']:.2f}. "
+        f"Adding days {HISTORIES[0] + 2}..{HISTORIES[-1]} in one run took {results['bulk']:.1f} s; "
+        f"the warehouse of {HISTORIES[-1] + 1} days is {megabytes(results['size_60'][0])}.",
         '',
-        '| run | load average | COPY | full ETL | ETL / COPY | adding one day |',
-        '|---|---|---|---|---|---|',
-        *(f"| {n} | {run['load']:.2f} | {run['copy']:.2f} s | {run['etl']:.1f} s | {run['etl'] / run['copy']:.1f} x "
-          f"| {run['add_day']:.1f} s |" for n, run in enumerate(runs, 1)),
-        '',
-        '### Database size per schema (last run)',
+        '### Database size per schema after the full build',
         '',
         '| schema | size |',
         '|---|---|',
-        *(f'| {schema} | {megabytes(size)} |' for schema, size in schemas),
+        *(f'| {schema} | {megabytes(size)} |' for schema, size in results['size'][1]),
         '',
-        f"### Pipelines of the fastest full ETL ({best['etl']:.1f} s), from mara's run tables",
-        '',
-        '| pipeline | seconds |',
-        '|---|---|',
-        *(f'| {path} | {seconds:.2f} |' for path, is_pipeline, seconds in best['nodes']
-          if is_pipeline and '/' not in path),
-        '',
-        '### Where the time goes in that run',
-        '',
-        'Task seconds per phase (two tasks run at a time, so they add up to about twice the wall time '
-        'they take; the rest of the wall time is starting flask and mara, and mara scheduling):',
-        '',
-        '| phase | task seconds |',
-        '|---|---|',
-        *(f'| {phase} | {seconds:.1f} |' for phase, seconds in phase_seconds(best['nodes'])),
-        '',
-        '### Top nodes of that run',
+        "### Pipelines and top tasks of the full build, from mara's run tables",
         '',
         '| node | seconds |',
         '|---|---|',
-        *(f'| {path} | {seconds:.2f} |' for path, seconds in top_nodes(best['nodes'], 12)),
-        '',
-        '### Pipelines when adding one day (same run)',
-        '',
-        '| pipeline | seconds |',
-        '|---|---|',
-        *(f'| {path} | {seconds:.2f} |' for path, is_pipeline, seconds in best['add_day_nodes']
+        *(f'| {path} | {seconds:.2f} |' for path, is_pipeline, seconds in results['full_nodes']
           if is_pipeline and '/' not in path),
+        *(f'| {path} | {seconds:.2f} |' for path, seconds in sorted(
+            ((path, seconds) for path, is_pipeline, seconds in results['full_nodes'] if not is_pipeline),
+            key=lambda node: -node[1])[:10]),
+        '',
+        f'### Tasks of the last run that added day {FULL_DAYS + 1}',
+        '',
+        '| node | seconds |',
+        '|---|---|',
+        *(f'| {path} | {seconds:.2f} |' for path, is_pipeline, seconds in adds[FULL_DAYS]['nodes'] if not is_pipeline),
         '',
     ]
     return '\n'.join(lines)
@@ -309,10 +331,10 @@ def main() -> None:
     staging = pathlib.Path(tempfile.mkdtemp(prefix='benchmark-staging-'))
     try:
         generate(staging, args)
-        runs = [one_run(staging, args, number) for number in range(1, args.repeat + 1)]
+        results = measure(staging, args)
     finally:
         shutil.rmtree(staging)
-    text = report(args, runs)
+    text = report(args, results)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)
     print(text)
