@@ -57,13 +57,14 @@ patch(mara_app.config.favicon_url)(lambda: flask.url_for('app_ui.static', filena
 # No 'Home' entry: '/' redirects to the pipelines page.
 patch(mara_app.config.navigation_root)(lambda: navigation.NavigationEntry(label='Root'))
 
-_NAVIGATION = {'Pipelines': ('Pipelines', 1), 'DB Schema': ('DB Schema', 2),
-               'Package Configs': ('Configuration', 3), 'Users & Permissions': ('ACL', 4)}
+_NAVIGATION = {'Pipelines': ('Pipelines', 1), 'Data quality': ('Data quality', 2), 'DB Schema': ('DB Schema', 3),
+               'Package Configs': ('Configuration', 4), 'Users & Permissions': ('ACL', 5)}
 
 
 @wrap(mara_app.app.combine_navigation_entries)
 def combine_navigation_entries(original) -> navigation.NavigationEntry:
-    """The entries that the packages declare, named and ordered as Pipelines, DB Schema, Configuration, ACL."""
+    """The entries that the packages declare, named and ordered as Pipelines, Data quality, DB Schema,
+    Configuration, ACL."""
     root = original()
     for entry in root.children:
         entry.label, entry.rank = _NAVIGATION.get(entry.label, (entry.label, entry.rank))

@@ -1,4 +1,4 @@
-"""The project's own pages and assets: start page, logo, favicon, css, and its config module."""
+"""The project's own pages and assets: start page, data quality page, logo, favicon, css, its config module."""
 
 import flask
 
@@ -11,7 +11,18 @@ def start_page():
 
 
 def MARA_FLASK_BLUEPRINTS():
-    return [blueprint]
+    from app.ui import data_quality
+    return [blueprint, data_quality.blueprint]
+
+
+def MARA_NAVIGATION_ENTRIES():
+    from app.ui import data_quality
+    return {'Data quality': data_quality.navigation_entry()}
+
+
+def MARA_ACL_RESOURCES():
+    from app.ui import data_quality
+    return {'Data quality': data_quality.acl_resource}
 
 
 def MARA_CONFIG_MODULES():

@@ -470,7 +470,8 @@ BEGIN
   EXECUTE format(
     'INSERT INTO data_quality.day_check (data_set, day_id, check_name, file_name, passed, details) '
     'SELECT $1, planned.day_id, checks.check_name, planned.file_name, count(problem.*) = 0, '
-    '       CASE WHEN count(problem.*) > 0 THEN format(''%%s problems: %%s'', count(problem.*), '
+    '       CASE WHEN count(problem.*) > 0 THEN format(''%%s problem%%s: %%s'', count(problem.*), '
+    '            CASE WHEN count(problem.*) > 1 THEN ''s'' ELSE '''' END, '
     '            string_agg(problem.message, ''; '' ORDER BY problem.line_number) '
     '              FILTER (WHERE problem.rank <= $2)) END '
     'FROM %s AS planned '
