@@ -241,7 +241,7 @@ def machine() -> list[str]:
                                      "'synchronous_commit', 'max_parallel_workers_per_gather')")
     return [f'- {os.cpu_count()} cores (nproc), {cpu}, {memory} GB RAM, {platform.system()} {platform.release()}',
             f'- PostgreSQL {server}: {settings}',
-            f'- Python {platform.python_version()}, MAX_PARALLEL_TASKS and NUMBER_OF_CHUNKS at their defaults']
+            f'- Python {platform.python_version()}, MAX_PARALLEL_TASKS at its default']
 
 
 def megabytes(size: float) -> str:

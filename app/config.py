@@ -77,11 +77,6 @@ def max_parallel_tasks() -> int:
     return int(env.string('MAX_PARALLEL_TASKS', str(multiprocessing.cpu_count())))
 
 
-def number_of_chunks() -> int:
-    """Into how many chunks of days heavy transformations are split for parallel work (NUMBER_OF_CHUNKS)."""
-    return int(env.string('NUMBER_OF_CHUNKS', str(max(2, max_parallel_tasks()))))
-
-
 def full_rebuild() -> bool:
     """Whether the next runs build every day anew instead of only the changed ones (FULL_REBUILD, default
     false; `make rebuild` sets it for one run). The result is the same warehouse."""
