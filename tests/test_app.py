@@ -53,7 +53,7 @@ def test_navigation_bar(client):
     html = _get(client, '/mara-app/navigation-bar')
     entry_text = r'<div class="mara-nav-entry level-1".*?<div class="mara-nav-entry-text">([^<]+)</div>'
     top_level = re.findall(entry_text, html)
-    assert top_level == ['Pipelines', 'DB Schema', 'Configuration', 'ACL']
+    assert top_level == ['Pipelines', 'Data quality', 'DB Schema', 'Configuration', 'ACL']
 
 
 def test_pipeline_pages(client, utils_run_id):
@@ -72,7 +72,7 @@ def test_pipeline_pages(client, utils_run_id):
 
 def test_task_page_shows_its_sql(client, utils_run_id):
     page = _get(client, '/pipelines/utils/create_time_dimension')
-    assert 'Builds time.day with one row per day from the first configured date until yesterday.' in page
+    assert 'Adds the days from FIRST_DATE until LAST_DATE to time.day and removes those outside.' in page
     assert 'create_time_dimension.sql' in page
     assert 'replace_schema' in page and 'generate_series' in page  # the SQL file's content is shown
 

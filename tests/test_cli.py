@@ -157,25 +157,14 @@ def test_unknown_pipeline_or_node_exits_non_zero(flask_cli):
     assert result.returncode != 0 and 'Node "no_such_node" not found' in result.stderr
 
 
-def test_reset_incremental_processing_makes_the_next_run_read_all_files_again(warehouse, flask_cli, mara_db_query):
-    def processed_files() -> int:
-        return mara_db_query("SELECT count(*) FROM data_integration_processed_file "
-                             "WHERE node_path[1:2] = ARRAY['pypi', 'read_download_counts']")[0][0]
-
-    files = processed_files()
-    assert files == 10  # one per day of sample data
-    unchanged = flask_cli('mara-pipelines', 'run', '--path', 'pypi', '--nodes', 'read_download_counts',
-                          '--disable-colors')
-    assert unchanged.returncode == 0 and processed_files() == files
-
-    reset = flask_cli('data_integration.ui.reset_incremental_processing', '--path', 'pypi')
-    assert reset.returncode == 0, reset.stderr
-    assert re.search(r'^pypi/read_download_counts: 10 processed files$', reset.stdout, re.MULTILINE), reset.stdout
-    assert processed_files() == 0
-
-    again = flask_cli('mara-pipelines', 'run', '--path', 'pypi', '--nodes', 'read_download_counts', '--disable-colors')
-    assert again.returncode == 0, again.stdout[-3000:]
-    assert processed_files() == files
+def test_a_full_rebuild_reads_every_file_again(warehouse, flask_cli):
+    unchanged = flask_cli('mara-pipelines', 'run', '--path', 'pypi', '--disable-colors')
+    assert unchanged.returncode == 0, unchanged.stdout[-3000:]
+    assert '0 new days, 0 changed, 0 taken out, 10 unchanged' in unchanged.stdout
+    rebuilt = flask_cli('mara-pipelines', 'run', '--path', 'pypi', '--disable-colors', FULL_REBUILD='true')
+    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
+    assert 'Full build (FULL_REBUILD is set): 10 days of ' in rebuilt.stdout
+    assert 'pypi_dim: replaced by a full build' in rebuilt.stdout
 
 
 def test_make_run_etl_uses_a_command_that_exits_non_zero_on_failure():
