@@ -175,6 +175,68 @@ GROUP BY 1 ORDER BY 2 DESC""")
     return total, [(schema, int(size)) for schema, size in (line.split('|') for line in rows.splitlines())]
 
 
+def timed_sql(env: dict, statements: list[str]) -> float:
+    """Seconds of the last statement, run after the others in one psql session."""
+    script = '\n'.join([*statements[:-1], '\\timing on', statements[-1]])
+    result = subprocess.run(['psql', '--no-psqlrc', '-v', 'ON_ERROR_STOP=1', '-q', '-d', env['DWH_DB']],
+                            input=script, env=psql_env(env), capture_output=True, text=True, check=True)
+    milliseconds = [float(line.split()[1]) for line in result.stdout.splitlines() if line.startswith('Time: ')]
+    return milliseconds[-1] / 1000
+
+
+def psql_env(env: dict) -> dict:
+    from app import config
+    return dict(env, PGHOST=config.postgres_host() or '127.0.0.1', PGPORT=str(config.postgres_port()),
+                PGUSER=config.postgres_user(), PGPASSWORD=config.postgres_password())
+
+
+def timed_copy(env: dict, path: pathlib.Path, freeze: bool) -> float:
+    """Seconds of the pipelines' load of one file into a new table, with or without FREEZE."""
+    from app import data_sets
+    from app.pipelines.loading import LoadDayFile
+    columns = ', '.join(('line_number', *data_sets.PYPI.versions[0].column_names))
+    options = data_sets.copy_options() + (', FREEZE true' if freeze else '')
+    awk = LoadDayFile.NUMBER_LINES
+    command = (f"gunzip -c {path} | LC_ALL=C awk -v OFS='\\t' '{awk}' | psql --no-psqlrc -q -v ON_ERROR_STOP=1 "
+               f"-d {env['DWH_DB']} --single-transaction -c 'CREATE TEMPORARY TABLE loaded (LIKE pypi_data.downloads)' "
+               f"-c 'TRUNCATE loaded' -c \"COPY loaded ({columns}) FROM STDIN WITH ({options})\"")
+    start = time.perf_counter()
+    subprocess.run(['bash', '-o', 'pipefail', '-c', command], env=psql_env(env), check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def speed_tricks(env: dict, staging: pathlib.Path, repeat: int) -> list[tuple[str, float, float]]:
+    """(trick, seconds with it, seconds without it) of the speed tricks that the pipelines use, on one day of
+    the benchmark volume in the warehouse just built (medians)."""
+    from app import data_sets
+    one_day = f'{day(1):%Y%m%d}'
+    aggregate = ('EXPLAIN ANALYZE SELECT project_id, day_id, sum(number_of_downloads), '
+                 'hll_add_agg(hll_hash_text(project_version_name)) '
+                 'FROM (SELECT hashtextextended(project, 0) AS project_id, day_id, number_of_downloads, '
+                 "coalesce(project_version, 'Unknown') AS project_version_name "
+                 f'FROM pypi_data.downloads_{one_day}) AS staged GROUP BY project_id, day_id')
+
+    def attach(check: bool) -> float:
+        return timed_sql(env, [
+            'BEGIN',
+            'CREATE TABLE public.attach_demo (LIKE pypi_dim.download_counts) PARTITION BY LIST (day_fk)',
+            f'CREATE TABLE public.attach_demo_day AS SELECT * FROM pypi_dim.download_counts_{one_day}',
+            f'ALTER TABLE public.attach_demo_day ADD CHECK (day_fk = {one_day})' if check else 'SELECT 1',
+            f'ALTER TABLE public.attach_demo ATTACH PARTITION public.attach_demo_day FOR VALUES IN ({one_day})'])
+
+    path = data_sets.PYPI.path(staging, day(1), data_sets.PYPI.versions[0])
+    measured = [
+        ('hll aggregate over sorted groups (`enable_hashagg = off`)',
+         lambda: timed_sql(env, ['SET enable_hashagg = off', aggregate]),
+         lambda: timed_sql(env, ['SET enable_hashagg = on', aggregate])),
+        ('COPY FREEZE into a table emptied in the same transaction',
+         lambda: timed_copy(env, path, True), lambda: timed_copy(env, path, False)),
+        ('attaching a day partition whose CHECK implies its bound',
+         lambda: attach(True), lambda: attach(False))]
+    return [(name, statistics.median(with_it() for _ in range(repeat)),
+             statistics.median(without() for _ in range(repeat))) for name, with_it, without in measured]
+
+
 def add_day(env: dict, staging: pathlib.Path, data_dir: pathlib.Path, number: int, repeat: int) -> dict:
     """Adds day `number` `repeat` times, taking it out in between; returns the seconds and the last run's nodes."""
     seconds, removals = [], []
@@ -206,6 +268,7 @@ def measure(staging: pathlib.Path, args: argparse.Namespace) -> dict:
         results['full'], run_id = time_etl(env, f'full build of {FULL_DAYS} days')
         results['full_nodes'] = node_times(env, run_id)
         results['size'] = database_size(env)
+        results['tricks'] = speed_tricks(env, staging, args.repeat)
         results['empty'] = statistics.median(time_etl(env, 'a run with nothing to do')[0]
                                              for _ in range(args.repeat))
         results['adds'] = {FULL_DAYS: add_day(env, staging, data_dir, FULL_DAYS + 1, args.repeat)}
@@ -288,6 +351,12 @@ def report(args: argparse.Namespace, results: dict) -> str:
         f'{copy_budget:.1f} s | at most that | {verdict(add_30 <= copy_budget)} |',
         f'| database size after the full build | {megabytes(results["size"][0])} = {megabytes(per_day)} per day | '
         f'at most {MEGABYTES_PER_DAY} MB per day | {verdict(per_day <= MEGABYTES_PER_DAY * 1024 * 1024)} |',
+        '',
+        '### Speed tricks, each with what it saves (one day of the benchmark volume, medians)',
+        '',
+        '| trick | with it | without it |',
+        '|---|---|---|',
+        *(f'| {name} | {with_it:.3f} s | {without:.3f} s |' for name, with_it, without in results['tricks']),
         '',
         '### Adding a day: the cost must stay flat as the history grows',
         '',

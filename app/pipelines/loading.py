@@ -450,6 +450,9 @@ class LoadDayFile(pipelines.Command):
     against the file version's columns. The partition was emptied in the same transaction, so the rows are
     written frozen and without WAL (wal_level = minimal)."""
 
+    # awk: the line number in front of each line, and `line_number` in front of the header
+    NUMBER_LINES = '{print (NR == 1 ? "line_number" : NR), $0}'
+
     def __init__(self, file_pipeline: FilePipeline, file_name: str, day: int, version: int) -> None:
         super().__init__()
         self.file_pipeline = file_pipeline
@@ -469,7 +472,7 @@ class LoadDayFile(pipelines.Command):
         path = shlex.quote(str(pathlib.Path(config.data_dir()) / self.file_name))
         psql = mara_db.shell.query_command(mara_config.default_db_alias(), echo_queries=False)
         commands = ' '.join(f'--command={shlex.quote(statement)}' for statement in self.statements())
-        number_lines = shlex.quote('{print (NR == 1 ? "line_number" : NR), $0}')
+        number_lines = shlex.quote(self.NUMBER_LINES)
         failed = shlex.quote(f'ERROR: could not load {self.file_name} (see above: the database names the line)')
         return (f'gunzip --decompress --stdout {path} \\\n'
                 f"  | LC_ALL=C awk -v OFS='\\t' {number_lines} \\\n"
