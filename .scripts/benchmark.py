@@ -177,7 +177,7 @@ GROUP BY 1 ORDER BY 2 DESC""")
 
 def timed_sql(env: dict, statements: list[str]) -> float:
     """Seconds of the last statement, run after the others in one psql session."""
-    script = '\n'.join([*statements[:-1], '\\timing on', statements[-1]])
+    script = ''.join(f'{statement};\n' for statement in statements[:-1]) + f'\\timing on\n{statements[-1]};\n'
     result = subprocess.run(['psql', '--no-psqlrc', '-v', 'ON_ERROR_STOP=1', '-q', '-d', env['DWH_DB']],
                             input=script, env=psql_env(env), capture_output=True, text=True, check=True)
     milliseconds = [float(line.split()[1]) for line in result.stdout.splitlines() if line.startswith('Time: ')]
@@ -220,7 +220,8 @@ def speed_tricks(env: dict, staging: pathlib.Path, repeat: int) -> list[tuple[st
         return timed_sql(env, [
             'BEGIN',
             'CREATE TABLE public.attach_demo (LIKE pypi_dim.download_counts) PARTITION BY LIST (day_fk)',
-            f'CREATE TABLE public.attach_demo_day AS SELECT * FROM pypi_dim.download_counts_{one_day}',
+            'CREATE TABLE public.attach_demo_day (LIKE pypi_dim.download_counts)',
+            f'INSERT INTO public.attach_demo_day SELECT * FROM pypi_dim.download_counts_{one_day}',
             f'ALTER TABLE public.attach_demo_day ADD CHECK (day_fk = {one_day})' if check else 'SELECT 1',
             f'ALTER TABLE public.attach_demo ATTACH PARTITION public.attach_demo_day FOR VALUES IN ({one_day})'])
 
