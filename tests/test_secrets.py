@@ -62,10 +62,10 @@ def planted(databases, tmp_path_factory):
     _psql('postgres', f'DROP ROLE {role}')
 
 
-def flask_command(planted: dict, *args: str) -> subprocess.CompletedProcess:
+def flask_command(planted: dict, *args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(PROJECT_ROOT / '.venv' / 'bin' / 'flask'), '--app', 'app.app', *args],
-                          cwd=PROJECT_ROOT, env=dict(os.environ, **planted['env']), capture_output=True, text=True,
-                          timeout=600)
+                          cwd=PROJECT_ROOT, env=dict(os.environ, **planted['env'], **env), capture_output=True,
+                          text=True, timeout=600)
 
 
 def test_run_output_on_the_command_line(planted):
@@ -76,9 +76,9 @@ def test_run_output_on_the_command_line(planted):
     assert leaks(output, planted) == []
 
 
-def test_the_downloaders_output(planted):
+def test_the_downloaders_output(planted, tmp_path):
     result = flask_command(planted, 'bigquery_downloader.download_data', '--data-set', 'github',
-                           '--first-date', '2018-04-01', '--last-date', '2018-04-01')
+                           '--first-date', '2018-04-01', '--last-date', '2018-04-01', DATA_DIR=str(tmp_path))
     output = result.stdout + result.stderr
     assert str(planted['credentials']) in output  # control: it read the file (and refused the invalid key)
     assert leaks(output, planted) == []
