@@ -5,7 +5,7 @@ import importlib
 import flask
 
 # Modules that expose CLICK_COMMANDS: {flask command name: click command}.
-_COMMAND_MODULES = ['app.bigquery_downloader.cli', 'app.sample_data.cli', 'app.pipelines.cli']
+_COMMAND_MODULES = ['app.bigquery_downloader.cli', 'app.sample_data.cli', 'app.pipelines.cli', 'app.access']
 
 
 def register_commands(flask_app: flask.Flask) -> None:

@@ -149,11 +149,25 @@ def bigquery_refresh_days() -> int:
 
 # ---------------------------------------------------------------- web UI
 
+DEFAULT_SECRET_KEY = 'change-me-in-production'  # production refuses to start with it (app/access.py)
+
+
 def secret_key() -> str:
-    """Flask secret key (SECRET_KEY); set it in production."""
-    return env.string('SECRET_KEY', 'change-me-in-production')
+    """Flask secret key, signs the session cookie (SECRET_KEY); production needs a random one of 32+ characters."""
+    return env.string('SECRET_KEY', DEFAULT_SECRET_KEY)
 
 
 def require_email_http_header() -> bool:
-    """Whether the ACL requires an authenticated email header from a proxy (REQUIRE_EMAIL_HTTP_HEADER)."""
+    """Whether the development server also requires the login proxy's email header (REQUIRE_EMAIL_HTTP_HEADER);
+    production (gunicorn, `app.app:wsgi_app`) always requires it."""
     return env.boolean('REQUIRE_EMAIL_HTTP_HEADER', False)
+
+
+def email_http_header() -> str:
+    """HTTP header in which the login proxy passes the user's email (EMAIL_HTTP_HEADER, oauth2-proxy's default)."""
+    return env.string('EMAIL_HTTP_HEADER', 'X-Forwarded-Email')
+
+
+def new_user_role() -> str:
+    """ACL role of an email that the ACL does not know yet (NEW_USER_ROLE); by default it may only view pipelines."""
+    return env.string('NEW_USER_ROLE', 'Guest')

@@ -12,6 +12,7 @@ import multiprocessing
 import re
 
 import flask
+import mara_app.app
 import mara_app.layout
 import mara_db.dbs
 import mara_pipelines.cli
@@ -19,7 +20,9 @@ import mara_pipelines.execution
 import mara_pipelines.pipelines
 import mara_pipelines.ui.last_runs
 import mara_pipelines.ui.views
+import markupsafe
 import psutil
+import werkzeug.exceptions
 from mara_pipelines.logging import logger, pipeline_events
 from mara_pipelines.parallel_tasks import files as parallel_files
 
@@ -254,3 +257,55 @@ _original_system_stats = mara_pipelines.ui.last_runs.system_stats
 # after its routes, and points the endpoint at the fixed view.
 mara_pipelines.ui.views.blueprint.record(lambda state: state.app.view_functions.__setitem__(
     'mara_pipelines.system_stats', _system_stats_in_chart_order))
+
+
+# Bug 9 (mara-pipelines 3.5.0): the run endpoints do not check what they are asked to run. `do-run/<id>` with
+# an id that the pipeline does not have answers 500 (KeyError, e.g. for "x';drop table x--"), and a task's path
+# (`utils/initialize_utils/run-`) answers 500 (AssertionError). Both now answer 404 or 400 with the reason,
+# before mara's view runs. Tested in tests/test_access.py.
+def _run_target_checked(view):
+    @functools.wraps(view)
+    def checked(path: str, with_upstreams: bool, ids: str):
+        node, found = mara_pipelines.pipelines.find_node(path.split('/'))
+        if not found:
+            flask.abort(404, f'There is no pipeline "{path}".')
+        if not isinstance(node, mara_pipelines.pipelines.Pipeline):
+            flask.abort(400, f'"{path}" is a task, not a pipeline: run it from the page of its pipeline.')
+        unknown = [node_id for node_id in (ids.split('/') if ids else []) if node_id not in node.nodes]
+        if unknown:
+            flask.abort(404, f'The pipeline "{path or "root"}" has no node "{", ".join(unknown)}".')
+        return view(path, with_upstreams, ids)
+    return checked
+
+
+def _check_run_targets(state) -> None:
+    for endpoint in ('mara_pipelines.run_page', 'mara_pipelines.do_run'):
+        state.app.view_functions[endpoint] = _run_target_checked(state.app.view_functions[endpoint])
+
+
+mara_pipelines.ui.views.blueprint.record(_check_run_targets)
+
+
+# Bug 10 (mara-app 2.5.0): error pages print the error's description as HTML, and mara's descriptions contain
+# parts of the URL: /pipelines/utils/run-/<img src=x onerror=alert(1)> runs the attacker's script (reflected
+# XSS). The description is escaped before mara's error page shows it. Tested in tests/test_mara_fixes.py.
+_original_register_error_handlers = mara_app.app.MaraApp.register_error_handlers
+
+
+def _description_escaped(handler):
+    @functools.wraps(handler)
+    def escaped(error):
+        if isinstance(error, werkzeug.exceptions.HTTPException) and error.description:
+            error.description = markupsafe.escape(error.description)
+        return handler(error)
+    return escaped
+
+
+def _register_error_handlers_escaped(self) -> None:
+    _original_register_error_handlers(self)
+    for handlers in self.error_handler_spec[None].values():
+        for exception_class, handler in handlers.items():
+            handlers[exception_class] = _description_escaped(handler)
+
+
+mara_app.app.MaraApp.register_error_handlers = _register_error_handlers_escaped

@@ -18,7 +18,7 @@ import mara_pipelines.config
 from mara_app.monkey_patch import patch, wrap
 from mara_page import acl, navigation
 
-from app import config
+from app import access, config, masking
 
 
 @patch(mara_db.config.databases)
@@ -38,8 +38,10 @@ patch(mara_pipelines.config.data_dir)(lambda: str(config.data_dir()))
 patch(mara_pipelines.config.first_date)(lambda: config.first_date())
 patch(mara_pipelines.config.last_date)(lambda: config.last_date())
 patch(mara_pipelines.config.max_number_of_parallel_tasks)(lambda: config.max_parallel_tasks())
-patch(mara_pipelines.config.allow_run_from_web_ui)(lambda: config.allow_run_from_web_ui())
-patch(mara_pipelines.config.password_masks)(lambda: [config.postgres_password()] if config.postgres_password() else [])
+# The Run buttons show only where runs are allowed and the user may start them (the endpoints check it too).
+patch(mara_pipelines.config.allow_run_from_web_ui)(
+    lambda: config.allow_run_from_web_ui() and access.current_user_may(access.RUN))
+patch(mara_pipelines.config.password_masks)(lambda: masking.secret_values())
 
 
 @patch(mara_pipelines.config.root_pipeline)
@@ -82,9 +84,6 @@ def acl_resources() -> list:
         declared = declared() if callable(declared) else declared
         resources.extend(declared.values() if isinstance(declared, dict) else declared)
     return [acl.AclResource(name='All', children=resources)]
-
-
-patch(mara_acl.config.require_email_http_header)(lambda: config.require_email_http_header())
 
 
 @wrap(mara_app.layout.css_files)

@@ -35,9 +35,15 @@ def chromium():
             browser.close()
 
 
-def new_page(browser, base_url: str, width: int = 1400, height: int = 900):
-    """A page in a fresh browser context, with its problems collected in `page.problems`."""
-    context = browser.new_context(viewport={'width': width, 'height': height}, base_url=base_url)
+def new_page(browser, base_url: str, width: int = 1400, height: int = 900, email: str | None = None):
+    """A page in a fresh browser context, with its problems collected in `page.problems`.
+
+    With `email`, every request carries it in the header that a login proxy sets (production, app/access.py).
+    """
+    from app import config
+    headers = {config.email_http_header(): email} if email else {}
+    context = browser.new_context(viewport={'width': width, 'height': height}, base_url=base_url,
+                                  extra_http_headers=headers)
     page = context.new_page()
     problems = PageProblems()
     page.on('console', lambda message: problems.console_errors.append(message.text)

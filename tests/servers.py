@@ -1,7 +1,8 @@
 """Helpers for tests and scripts that operate the app like its users: a real server, real runs, a real warehouse.
 
-- `gunicorn()`: the app served by gunicorn on 127.0.0.1 at a free port (browser tests, `.scripts/screenshots.py`,
-  `.scripts/load_test.py`), with the caller's environment, hence the caller's databases and data directory;
+- `gunicorn()`: the app served by gunicorn on 127.0.0.1 at a free port, as in development or production (browser
+  tests, `.scripts/screenshots.py`, `.scripts/load_test.py`), with the caller's environment, hence the caller's
+  databases and data directory;
 - `initialize_utils_blocked()`, `open_run_ids()`, `last_run_id()`, `start_flask()`: runs in progress and mara's
   run log;
 - `warehouse_on_sample_data()`: sample data and one ETL run, shared by the test modules of a session.
@@ -25,6 +26,16 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(('127.0.0.1', 0))
         return probe.getsockname()[1]
+
+
+def http_get(url: str, headers: dict | None = None, timeout: float = 60) -> tuple[int, str]:
+    """(status, body) of a GET; error statuses are answers too."""
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
 
 
 def _wait_until_serving(url: str, process: subprocess.Popen, timeout: float) -> None:
@@ -53,28 +64,40 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def gunicorn(workers: int = 2, threads: int = 4, env: dict | None = None, start_timeout: float = 60):
-    """Runs `gunicorn app.app:wsgi_app` on 127.0.0.1 and yields its base URL ('http://127.0.0.1:PORT').
+def gunicorn(workers: int = 2, threads: int = 4, env: dict | None = None, start_timeout: float = 60,
+             production: bool = False, log_file: pathlib.Path | None = None):
+    """Runs gunicorn on 127.0.0.1 and yields its base URL ('http://127.0.0.1:PORT').
 
+    By default it serves the Flask app as the development server does (`app.app:app`: no login, the guest may do
+    everything). `production=True` serves the production entry point `app.app:wsgi_app`: it needs a SECRET_KEY in
+    `env` and requests need the login proxy's email header (app/access.py).
     Threads matter: a run page keeps one request open for the whole run (an event stream).
-    On failure to start, the error names gunicorn's log.
+    gunicorn's output and access log go to `log_file`, or to a temporary file that is removed at the end; on failure
+    to start, the error shows its end.
     """
     port = free_port()
     base_url = f'http://127.0.0.1:{port}'
-    log = tempfile.NamedTemporaryFile(prefix='gunicorn-', suffix='.log', delete=False)
+    if log_file is None:
+        handle, name = tempfile.mkstemp(prefix='gunicorn-', suffix='.log')
+        os.close(handle)
+    log_path = log_file or pathlib.Path(name)
+    log = log_path.open('w')
     command = [str(PROJECT_ROOT / '.venv' / 'bin' / 'gunicorn'), '--bind', f'127.0.0.1:{port}',
-               '--workers', str(workers), '--threads', str(threads), '--timeout', '0', 'app.app:wsgi_app']
+               '--workers', str(workers), '--threads', str(threads), '--timeout', '0', '--access-logfile', '-',
+               'app.app:wsgi_app' if production else 'app.app:app']
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=dict(os.environ, **(env or {})),
                                stdout=log, stderr=subprocess.STDOUT)
     try:
         try:
             _wait_until_serving(f'{base_url}/app-ui/static/favicon.png', process, start_timeout)
         except RuntimeError as error:
-            raise RuntimeError(f'{error}; see {log.name}:\n{pathlib.Path(log.name).read_text()[-3000:]}') from None
+            raise RuntimeError(f'{error}; gunicorn said:\n{log_path.read_text()[-3000:]}') from None
         yield base_url
     finally:
         _stop(process)
         log.close()
+        if log_file is None:
+            log_path.unlink()
 
 
 # ---------------------------------------------------------------- runs

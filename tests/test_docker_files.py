@@ -68,6 +68,12 @@ def exec_form(arguments: str) -> list[str]:
     return parsed
 
 
+def dockerfile_arg_default(name: str) -> str:
+    defaults = [arguments.partition('=')[2] for arguments in dockerfile_args('ARG') if arguments.startswith(f'{name}=')]
+    assert len(defaults) == 1, f'ARG {name} with a default, once'
+    return defaults[0]
+
+
 def dockerfile_env() -> dict[str, str]:
     """All ENV settings (`ENV KEY=VALUE ...` form) of the Dockerfile; later ones win."""
     env = {}
@@ -385,7 +391,8 @@ def test_postgres_ports(clean_config_env):
 
 def test_app_port_matches_expose_and_gunicorn_bind():
     ports = service(APP_SERVICE)['ports']
-    assert [port_mapping(port) for port in ports] == [(str(APP_PORT), APP_PORT)]
+    # the development server logs everybody in as an Admin: published on the host's loopback interface only
+    assert [port_mapping(port) for port in ports] == [(f'127.0.0.1:{APP_PORT}', APP_PORT)]
     assert dockerfile_args('EXPOSE') == [str(APP_PORT)]
     cmd = dockerfile_cmd()
     assert cmd[0] == 'gunicorn'
@@ -414,8 +421,8 @@ def test_no_dev_hacks_or_secrets_in_the_dockerfile():
     env = dockerfile_env()
     for key in env:
         assert not re.search(r'PASSWORD|SECRET|TOKEN|CREDENTIALS', key), f'ENV {key} bakes a secret into the image'
-    users = dockerfile_args('USER')
-    assert users and users[-1] not in ('root', '0'), 'the app must not run as root'
+    assert dockerfile_args('USER') == ['${MARA_UID}']
+    assert dockerfile_arg_default('MARA_UID') not in ('', '0'), 'by default, the app must not run as root'
 
 
 def test_dockerfile_installs_system_packages_and_dependencies_first():
@@ -439,3 +446,128 @@ def test_dockerfile_installs_system_packages_and_dependencies_first():
 def test_python_base_image_is_3_11():
     assert dockerfile_args('FROM') == ['python:3.11-slim-bookworm']
     assert f'{sys.version_info.major}.{sys.version_info.minor}' == '3.11', 'tests run on the same Python'
+
+
+# ---------------------------------------------------------------- (f) any MARA_UID, a writable data/
+
+def dockerfile_run(containing: str) -> str:
+    runs = [arguments for arguments in dockerfile_args('RUN') if containing in arguments]
+    assert len(runs) == 1, (containing, runs)
+    return runs[0]
+
+
+def _uid_cases() -> dict:
+    """uids for which the image must build: root, a user that exists, a free id, a group id without its user."""
+    import grp
+    import pwd
+    users = {user.pw_uid for user in pwd.getpwall()}
+    free = next(uid for uid in range(4200, 5000) if uid not in users and uid not in {g.gr_gid for g in grp.getgrall()})
+    group_only = next(group.gr_gid for group in grp.getgrall() if group.gr_gid not in users and group.gr_gid > 0)
+    existing = next(user.pw_uid for user in pwd.getpwall() if user.pw_uid >= 1000 and user.pw_uid < 65534)
+    return {'root': 0, 'existing user': existing, 'free id': free, 'group without user': group_only}
+
+
+@pytest.mark.parametrize('case', list(_uid_cases()))
+def test_the_user_and_data_instructions_work_for_any_mara_uid(case, tmp_path):
+    """The Dockerfile's own RUN instructions, run by the real groupadd/useradd on an overlay of this machine's
+    /etc and /home in a mount namespace of their own (nothing changes outside). Then the app's uid, as
+    `USER ${MARA_UID}` sets it, must be able to write into the data directory."""
+    uid = _uid_cases()[case]
+    data = '/home/mara-test/data'  # inside the overlay; its parents are open to every user, as /mara is in the image
+    create_user = dockerfile_run('useradd')
+    make_data_dir = dockerfile_run('chown').replace('/mara/data', data)
+    for name in ('etc', 'home'):
+        (tmp_path / f'{name}-upper').mkdir()
+        (tmp_path / f'{name}-work').mkdir()
+    overlays = ' && '.join(f'mount -t overlay overlay -o lowerdir=/{name},upperdir={tmp_path}/{name}-upper,'
+                           f'workdir={tmp_path}/{name}-work /{name}' for name in ('etc', 'home'))
+    script = (f'{overlays} && sh -ec {shlex.quote(create_user)} && sh -ec {shlex.quote(make_data_dir)} '
+              f'&& setpriv --reuid="$MARA_UID" --regid="$(id -g "$MARA_UID")" --clear-groups '
+              f'touch {data}/written-by-the-app && stat -c %u {data}/written-by-the-app '
+              f'&& getent passwd "$MARA_UID" | cut -d: -f3')
+    import os
+    import subprocess
+    result = subprocess.run(['unshare', '--mount', '--propagation', 'private', 'sh', '-ec', script],
+                            env=dict(os.environ, MARA_UID=str(uid)), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(uid), str(uid)]  # the app's file, and the user of that uid
+    assert not (pathlib.Path('/home/mara-test').exists() or 'mara:' in pathlib.Path('/etc/passwd').read_text())
+
+
+def test_a_development_container_with_an_unwritable_data_dir_stops_with_the_fix():
+    """The dev command checks ./data first (compose turns $$ into $); here as `nobody`, for whom /mara/data is not
+    writable, it must stop with the advice, before flask starts."""
+    import subprocess
+    script = service(APP_SERVICE)['command'][-1].replace('$$', '$')
+    result = subprocess.run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'sh', '-c', script],
+                            capture_output=True, text=True, timeout=60, cwd='/')
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("ERROR: ./data is not writable by the container's uid 65534: set MARA_UID to "
+                                     'your uid (id -u) in .env, then docker compose up --build')
+    assert result.stdout == ''
+
+
+# ---------------------------------------------------------------- (g) no development tools in production
+
+def requirement_names(path: str) -> set:
+    return {re.split(r'[=<>!~ ;\[]', line.strip())[0].lower().replace('_', '-')
+            for line in read(path).splitlines() if line.strip() and not line.startswith('#')}
+
+
+def test_the_production_image_gets_no_development_tools():
+    dev = requirement_names('requirements-dev.txt')
+    assert {'pytest', 'playwright', 'ruff', 'pyyaml'} <= dev
+    assert dev & requirement_names('requirements.txt.freeze') == set()
+    assert dev & requirement_names('requirements.txt') == set()
+    assert all('==' in line for line in read('requirements-dev.txt').splitlines() if line and line[0] != '#')
+    assert dockerfile_arg_default('INSTALL_DEV_REQUIREMENTS') == 'false'
+    install = dockerfile_run('requirements-dev.txt')
+    assert install.startswith('if [ "${INSTALL_DEV_REQUIREMENTS}" = true ]; then pip install')
+    assert service(APP_SERVICE)['build']['args']['INSTALL_DEV_REQUIREMENTS'] == 'true'  # the development image
+
+
+def test_the_freeze_alone_has_everything_the_app_needs():
+    """Each frozen package's requirements are frozen too, and the app with its commands imports no dev tool."""
+    import importlib.metadata
+    import subprocess
+
+    from packaging.requirements import Requirement
+    frozen = requirement_names('requirements.txt.freeze')
+    missing = {}
+    for name in frozen:
+        for requirement in map(Requirement, importlib.metadata.requires(name) or []):
+            if (requirement.marker is None or requirement.marker.evaluate({'extra': ''})) and \
+                    requirement.name.lower().replace('_', '-') not in frozen:
+                missing.setdefault(name, []).append(str(requirement))
+    assert missing == {}
+    code = ('import sys, app.app; app.app.app.cli.list_commands(None); '
+            'print(sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[1:])))')
+    modules = ['pytest', '_pytest', 'playwright', 'yaml', 'ruff', 'iniconfig', 'pluggy']
+    result = subprocess.run([sys.executable, '-c', code, *modules], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                            env={**__import__('os').environ, 'PYTHONPATH': str(PROJECT_ROOT)})
+    assert (result.returncode, result.stdout.strip()) == (0, '[]'), result.stderr
+
+
+# ---------------------------------------------------------------- (h) the production command, as the image runs it
+
+def test_the_images_command_refuses_the_default_secret_key(clean_config_env):
+    """The Dockerfile's CMD, bound to a free loopback port instead of 0.0.0.0:5000."""
+    import os
+    import subprocess
+
+    from tests.servers import free_port
+    cmd = dockerfile_cmd()
+    cmd[cmd.index('--bind') + 1] = f'127.0.0.1:{free_port()}'
+    cmd[0] = str(PROJECT_ROOT / '.venv' / 'bin' / cmd[0])
+    result = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
+                            env={**os.environ, **dockerfile_env()})
+    assert result.returncode != 0
+    assert 'Not starting: production needs SECRET_KEY set to a random value of at least 32 characters' in result.stderr
+
+
+def test_the_readme_documents_every_variable():
+    readme = read('README.md')
+    documented = set(re.findall(r'`([A-Z][A-Z0-9_]+)`', readme))
+    needed = config_variables() | set(env_example()) | {'INSTALL_DEV_REQUIREMENTS'}
+    assert needed - documented == set()
+    assert '## Security' in readme

@@ -89,5 +89,53 @@ WHERE run_id = %s AND node_path = '{utils}'""", (run_id,))
 
     from app import mara_fixes
     with client.application.test_request_context():
+        client.application.preprocess_request()  # logs the request in, as for every request
         original = mara_fixes._original_system_stats(path='utils', run_id=run_id)
     assert rows(original) == [[1, 2, 3, 4, 5, 6, 7, 8]] * 15  # the bug: disc read where the chart expects CPU
+
+
+SAME_SITE = {'Sec-Fetch-Site': 'same-origin'}  # app/access.py refuses runs from other sites
+
+
+def test_run_targets_are_checked_before_mara_runs_them(client):
+    """Bug 9; the answers themselves are in tests/test_access.py."""
+    response = client.get('/pipelines/utils/do-run/nope', headers=SAME_SITE)
+    assert response.status_code == 404
+
+
+def test_run_target_bug_is_still_in_the_pinned_version(client):
+    import mara_pipelines.ui.run_page
+    with client.application.test_request_context('/pipelines/utils/do-run/nope', headers=SAME_SITE):
+        client.application.preprocess_request()
+        with pytest.raises(KeyError, match='nope'):
+            mara_pipelines.ui.run_page.do_run(path='utils', with_upstreams=False, ids='nope')
+    with client.application.test_request_context('/pipelines/utils/initialize_utils/run-', headers=SAME_SITE):
+        client.application.preprocess_request()
+        with pytest.raises(AssertionError):
+            mara_pipelines.ui.run_page.run_page(path='utils/initialize_utils', with_upstreams=False, ids=None)
+
+
+XSS = '<img src=x onerror=alert(1)>'
+
+
+def test_error_pages_escape_what_the_url_put_into_them(client):
+    response = client.get(f'/pipelines/utils/run-/{XSS}', headers=SAME_SITE)
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert XSS not in page and '&lt;img src=x onerror=alert(1)&gt;' in page
+
+
+def test_error_page_bug_is_still_in_the_pinned_version():
+    import flask
+    import mara_app.views
+    from mara_page import xml
+
+    from app import mara_fixes
+    other = flask.Flask('other')
+    other.register_blueprint(mara_app.views.blueprint)
+    mara_fixes._original_register_error_handlers(other)
+    other.add_url_rule('/fail', 'fail', lambda: flask.abort(404, XSS))
+    pages = []
+    other.after_request(lambda response: pages.append(''.join(xml.render(response.response))) or response)
+    other.test_client().get('/fail')
+    assert XSS in pages[0]

@@ -16,6 +16,18 @@ RUN_URL = '/pipelines/utils/run-/initialize_utils'
 STREAM_URL = '/pipelines/utils/do-run/initialize_utils'
 
 
+@pytest.fixture
+def client(app):
+    """Requests as a browser sends them from the app's own pages: app/access.py refuses runs from other sites."""
+    return same_site_client(app)
+
+
+def same_site_client(app):
+    client = app.test_client()
+    client.environ_base['HTTP_SEC_FETCH_SITE'] = 'same-origin'
+    return client
+
+
 def _events(response) -> list:
     """(event name, data) of every server-sent event in a whole response."""
     return _parse(response.get_data(as_text=True))
@@ -146,7 +158,7 @@ def test_concurrent_stream_requests_start_exactly_one_run(client, utils_ready):
     results = []
 
     def request():
-        results.append(_events(client.application.test_client().get(STREAM_URL)))
+        results.append(_events(same_site_client(client.application).get(STREAM_URL)))
 
     with initialize_utils_blocked():
         threads = [threading.Thread(target=request) for _ in range(2)]

@@ -20,11 +20,6 @@ def MARA_NAVIGATION_ENTRIES():
     return {'Data quality': data_quality.navigation_entry()}
 
 
-def MARA_ACL_RESOURCES():
-    from app.ui import data_quality
-    return {'Data quality': data_quality.acl_resource}
-
-
 def MARA_CONFIG_MODULES():
     from app import config
     return [config]

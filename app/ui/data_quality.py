@@ -6,11 +6,9 @@ from html import escape
 import flask
 import mara_db.dbs
 import psycopg2
-from mara_page import _, acl, bootstrap, navigation, response
+from mara_page import _, bootstrap, navigation, response
 
 blueprint = flask.Blueprint('data_quality', __name__, url_prefix='/data-quality')
-
-acl_resource = acl.AclResource(name='Data quality')
 
 # Rows of failed and flagged checks shown, newest days first.
 SHOWN_PROBLEMS = 200
@@ -30,8 +28,8 @@ def _query(sql: str, params=None) -> list[tuple]:
 
 
 @blueprint.route('')
-@acl.require_permission(acl_resource)
 def index_page():
+    """Needs the permission to view pipelines (app/access.py)."""
     try:
         summary = _query("""
 SELECT data_set, count(DISTINCT day_id), to_date(min(day_id)::TEXT, 'YYYYMMDD'), to_date(max(day_id)::TEXT, 'YYYYMMDD'),

@@ -1,7 +1,7 @@
 """Docker HEALTHCHECK of the app container: exit 0 when the web server answers HTTP.
 
-mara has no `/` route, so an HTTP error status (404) still proves that the server is up;
-only a refused or timed-out connection makes the container unhealthy.
+An HTTP error status still proves that the server is up (production answers 403 to a request without
+the login proxy's header); only a refused or timed-out connection makes the container unhealthy.
 Stdlib only, so that the check needs nothing beyond the Python of the image.
 """
 
