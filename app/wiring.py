@@ -39,6 +39,8 @@ patch(mara_pipelines.config.first_date)(lambda: config.first_date())
 patch(mara_pipelines.config.last_date)(lambda: config.last_date())
 patch(mara_pipelines.config.max_number_of_parallel_tasks)(lambda: config.max_parallel_tasks())
 patch(mara_pipelines.config.allow_run_from_web_ui)(lambda: config.allow_run_from_web_ui())
+# Run control samples system statistics itself, more often and without a process of its own (app/runs/supervisor.py).
+patch(mara_pipelines.config.system_statistics_collection_period)(lambda: 0)
 patch(mara_pipelines.config.password_masks)(lambda: [config.postgres_password()] if config.postgres_password() else [])
 
 

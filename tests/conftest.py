@@ -8,6 +8,7 @@ own DATA_DIR, so test runs never touch the development warehouse or each other.
 import atexit
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,7 +27,9 @@ os.environ.update({
     'LAST_DATE': '2018-04-30',
     'ALLOW_RUN_FROM_WEB_UI': 'true',
     'BIGQUERY_API_ENDPOINT': '',
+    'RUN_LOG_DIR': tempfile.mkdtemp(prefix='mara-test-runs-'),  # the live logs of the session's runs
 })
+atexit.register(shutil.rmtree, os.environ['RUN_LOG_DIR'], ignore_errors=True)
 os.environ.pop('GOOGLE_APPLICATION_CREDENTIALS', None)
 sys.path.insert(0, str(PROJECT_ROOT))
 

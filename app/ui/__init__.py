@@ -2,6 +2,8 @@
 
 import flask
 
+from app.ui import runs
+
 blueprint = flask.Blueprint('app_ui', __name__, static_folder='static', url_prefix='/app-ui')
 
 
@@ -11,7 +13,7 @@ def start_page():
 
 
 def MARA_FLASK_BLUEPRINTS():
-    return [blueprint]
+    return [blueprint, runs.blueprint]
 
 
 def MARA_CONFIG_MODULES():
