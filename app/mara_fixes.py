@@ -82,17 +82,17 @@ def _js_files_with_popper(response) -> list:
 mara_app.layout.js_files = _js_files_with_popper
 
 
-
-
 # Bug 4 (mara-pipelines 3.5.0): at the end of a run, `execution.run_pipeline` reads the event queue until it is
 # empty and then checks whether the executor process is still alive. When the executor sends its last events
 # (the root pipeline's NodeFinished, RunFinished) and exits between these two steps, the events are never read:
 # the run is closed as failed ("Cleaned up open runs/node_runs") although it succeeded, and the CLI exits 255.
 # The loop now ends only when the executor is gone and its queue is empty.
 # Tested in tests/test_mara_fixes.py.
-mara_pipelines.execution.run_pipeline = recompiled(mara_pipelines.execution.run_pipeline, [(
+_run_pipeline_losing_last_events = mara_pipelines.execution.run_pipeline
+run_pipeline_reading_all_events = recompiled(_run_pipeline_losing_last_events, [(
     """        if not run_process.is_alive():
             # If we are here it might be that the executor dies without sending the necessary run finished events""",
     """        if not run_process.is_alive() and event_queue.empty():
             # If we are here it might be that the executor dies without sending the necessary run finished events""",
 )], why='reading the last events of a run')
+mara_pipelines.execution.run_pipeline = run_pipeline_reading_all_events

@@ -59,7 +59,8 @@ def root_pipeline() -> pipelines.Pipeline:
     root.add(slow)
 
     flaky = pipelines.Pipeline(id='flaky', description='Fails while the file `broken` exists.')
-    flaky.add(_task('first', 'Succeeds.', RunBash('echo first')))
+    flaky.add(_task('first', 'Succeeds after a second (long enough for system statistics).',
+                    RunBash('sleep 1; echo first')))
     flaky.add(_task('breaks', 'Fails while the file `broken` exists.',
                     RunBash(f'test ! -e "${CONTROL_DIR}/broken" || {{ echo broken >&2; exit 1; }}')), ['first'])
     flaky.add(_task('blocked', 'Runs after breaks.', RunBash('echo blocked')), ['breaks'])

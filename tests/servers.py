@@ -53,17 +53,18 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def gunicorn(workers: int = 2, threads: int = 4, env: dict | None = None, start_timeout: float = 60):
-    """Runs `gunicorn app.app:wsgi_app` on 127.0.0.1 and yields its base URL ('http://127.0.0.1:PORT').
+def gunicorn(workers: int = 2, threads: int = 4, env: dict | None = None, start_timeout: float = 60,
+             app: str = 'app.app:wsgi_app'):
+    """Runs `gunicorn app.app:wsgi_app` (or another `app`) on 127.0.0.1 and yields its base URL ('http://127.0.0.1:PORT').
 
-    Threads matter: a run page keeps one request open for the whole run (an event stream).
+    Threads matter: a run page keeps one request open while it follows a run (an event stream).
     On failure to start, the error names gunicorn's log.
     """
     port = free_port()
     base_url = f'http://127.0.0.1:{port}'
     log = tempfile.NamedTemporaryFile(prefix='gunicorn-', suffix='.log', delete=False)
     command = [str(PROJECT_ROOT / '.venv' / 'bin' / 'gunicorn'), '--bind', f'127.0.0.1:{port}',
-               '--workers', str(workers), '--threads', str(threads), '--timeout', '0', 'app.app:wsgi_app']
+               '--workers', str(workers), '--threads', str(threads), '--timeout', '0', app]
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=dict(os.environ, **(env or {})),
                                stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -75,6 +76,7 @@ def gunicorn(workers: int = 2, threads: int = 4, env: dict | None = None, start_
     finally:
         _stop(process)
         log.close()
+        os.unlink(log.name)
 
 
 # ---------------------------------------------------------------- runs

@@ -5,6 +5,7 @@ When a newer pinned mara version fixes a bug, the "still there" test fails: then
 
 import gzip
 import pathlib
+import time
 
 import pytest
 from mara_pipelines import pipelines
@@ -66,28 +67,40 @@ def test_parallel_read_file_bug_is_still_in_the_pinned_version(databases, data_d
         task.launch()
 
 
-def test_stored_system_statistics_come_in_the_charts_order(client, flask_cli, mara_db_query):
-    result = flask_cli('mara-pipelines', 'run', '--path', 'utils')
-    assert result.returncode == 0, result.stdout + result.stderr
-    (run_id,) = mara_db_query("SELECT max(run_id) FROM data_integration_node_run WHERE node_path = '{utils}'")[0]
-    # 15 measurements (mara's minimum for a chart) with a different value per measure
-    mara_db_query("""
-INSERT INTO data_integration_system_statistics
-  (timestamp, run_id, disc_read, disc_write, net_recv, net_sent, cpu_usage, mem_usage, swap_usage, iowait)
-SELECT start_time + (end_time - start_time) * i / 16, run_id, 1, 2, 3, 4, 5, 6, 7, 8
-FROM data_integration_node_run, generate_series(1, 15) i
-WHERE run_id = %s AND node_path = '{utils}'""", (run_id,))
+def _events_when_the_last_ones_arrive_late(run_pipeline, monkeypatch) -> list[str]:
+    """The event names of a run of one quick task, read as mara reads them when the executor's last events arrive
+    just after mara found the queue empty: the queue says "empty" once, after the executor has ended."""
+    from multiprocessing import queues
 
-    def rows(html: str) -> list:
-        import json
-        import re
-        return [row[1:] for row in json.loads(re.search(r'showSystemStats\((\[.*\])\);', html)[1])
-                if row[1:] in ([1, 2, 3, 4, 5, 6, 7, 8], [5, 1, 2, 3, 4, 6, 7, 8])]
+    from mara_pipelines.logging import pipeline_events
 
-    fixed = client.get(f'/pipelines/utils/system-stats/{run_id}').get_data(as_text=True)
-    assert rows(fixed) == [[5, 1, 2, 3, 4, 6, 7, 8]] * 15  # CPU first, as system-stats-chart.js reads them
+    pipeline = pipelines.Pipeline(id='fix_test_events', description='One quick task.')
+    pipeline.add(pipelines.Task(id='quick', description='Succeeds.', commands=[RunBash('true')]))
+    original_empty, late = queues.Queue.empty, {'armed': False}
 
+    def empty(queue) -> bool:
+        if late['armed'] and not original_empty(queue):
+            late['armed'] = False
+            return True
+        return original_empty(queue)
+
+    monkeypatch.setattr(queues.Queue, 'empty', empty)
+    names = []
+    for event in run_pipeline(pipeline):
+        names.append(type(event).__name__)
+        if isinstance(event, pipeline_events.NodeFinished) and event.node_path == ['quick']:
+            time.sleep(2)  # the executor sends its last events and ends meanwhile
+            late['armed'] = True
+    return names
+
+
+def test_a_run_reads_the_events_that_its_executor_sent_last(databases, monkeypatch):
     from app import mara_fixes
-    with client.application.test_request_context():
-        original = mara_fixes._original_system_stats(path='utils', run_id=run_id)
-    assert rows(original) == [[1, 2, 3, 4, 5, 6, 7, 8]] * 15  # the bug: disc read where the chart expects CPU
+    assert _events_when_the_last_ones_arrive_late(mara_fixes.run_pipeline_reading_all_events, monkeypatch)[-1] \
+        == 'RunFinished'
+
+
+def test_losing_the_last_events_is_still_in_the_pinned_version(databases, monkeypatch):
+    from app import mara_fixes
+    names = _events_when_the_last_ones_arrive_late(mara_fixes._run_pipeline_losing_last_events, monkeypatch)
+    assert names[-1] == 'NodeFinished' and 'RunFinished' not in names

@@ -38,12 +38,13 @@ def encode(event) -> str:
 
 
 class Writer:
-    """Appends events to a run's log, from several threads; each line is flushed at once for the readers."""
+    """Writes events to a run's log, from several threads; each line is flushed at once for the readers.
+    A new log replaces a file of the same name (left by a run of a mara database that was dropped since)."""
 
-    def __init__(self, file: pathlib.Path):
+    def __init__(self, file: pathlib.Path, new: bool = True):
         file.parent.mkdir(parents=True, exist_ok=True)
         self.file = file
-        self._stream = file.open('a', encoding='utf-8')
+        self._stream = file.open('w' if new else 'a', encoding='utf-8')
         self._lock = threading.Lock()
 
     def write(self, event) -> None:
@@ -60,7 +61,7 @@ class Writer:
 
 def append(file: pathlib.Path, events: list) -> None:
     """Adds events to the log of a run that is over (crash recovery)."""
-    writer = Writer(file)
+    writer = Writer(file, new=False)
     for event in events:
         writer.write(event)
     writer.close()

@@ -83,7 +83,8 @@ WHERE r.end_time IS NULL AND a.lock_backend_pid = %s ORDER BY r.run_id DESC LIMI
 def refusal(run: dict | None) -> str:
     """Why a run is not started, naming the run in progress and its page."""
     if not run or run['run_id'] is None:
-        return 'Not started, because another run is starting. Try again when it has finished.'
+        return 'Not started, because another run is in progress (it has not recorded itself yet). ' \
+               'Try again when it has finished.'
     return (f"Not started, because run {run['run_id']} of {records.pipeline_text(run['node_path'])} is in progress "
             f"(started {run['start_time']:%Y-%m-%d %H:%M:%S %Z} by {run['started_by']}): see /runs/{run['run_id']}. "
             'Try again when it has finished.')

@@ -59,7 +59,10 @@ def close_dead_runs() -> list[str]:
         notes.append(f"Closed run {run['run_id']} of {records.pipeline_text(run['node_path'])} as failed"
                      + (f" (started by {run['started_by']})" if run['started_by'] else '') + f': {reason}.')
     notes += _end_sessions([run['application_name'] for run in dead if run['application_name']])
-    notes += _drop_leftover_schemas()
+    try:
+        notes += _drop_leftover_schemas()
+    except psycopg2.OperationalError as error:  # the warehouse is not there (now): its pipelines drop them then
+        notes.append(f'Could not look for leftover schemas: {str(error).strip().splitlines()[0]}')
     return notes
 
 
