@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 
 .PHONY: all install-system-packages install-test-packages install-packages update-packages \
         start-db stop-db setup-db psql data sample-data download-data run-etl run-flask run-gunicorn \
-        test lint benchmark screenshots load-test clean clean-all
+        test lint benchmark screenshots load-test clean clean-all install-cron cron-line
 
 ## all: install everything, start PostgreSQL, create the databases, get data and run the ETL
 all: install-system-packages install-packages start-db setup-db data run-etl
@@ -74,6 +74,14 @@ download-data: install-packages
 ## run-etl: run the root pipeline; exits non-zero when a node fails
 run-etl: install-packages
 	$(FLASK) mara-pipelines run
+
+## install-cron: run the root pipeline daily from cron (CRON_SCHEDULE, default 3:00; output appended to CRON_LOG)
+install-cron: install-packages
+	@bash .scripts/cron.sh install
+
+## cron-line: print the crontab line that install-cron installs
+cron-line:
+	@bash .scripts/cron.sh line
 
 ## run-flask: the web UI (development server) on http://localhost:5000
 run-flask: install-packages

@@ -1,8 +1,9 @@
 """Screenshots of the real web UI for the README (`make screenshots`).
 
 Runs the ETL once with the CLI (so that every page has a run to show, unless --skip-etl), serves the app
-with gunicorn on 127.0.0.1, starts a run of the root pipeline from the browser and photographs it in
-progress, then photographs a pipeline page, a task page and the star schemas of the DB Schema page.
+with gunicorn on 127.0.0.1, starts a run of the root pipeline from the browser and photographs its page and the
+Runs page while it is in progress, then photographs a pipeline page, a task page and the star schemas of the
+DB Schema page.
 Works on the databases and data of the app's configuration (the development warehouse after `make`).
 Every image must stay below 300 KB; the script fails otherwise.
 
@@ -11,6 +12,7 @@ Every image must stay below 300 KB; the script fails otherwise.
 
 import argparse
 import pathlib
+import re
 import subprocess
 import sys
 import time
@@ -48,24 +50,33 @@ def check_page(page) -> None:
         sys.exit(f'{page.url} has problems, not taking a picture of it: {page.problems}')
 
 
-def shoot_run_in_progress(page, target: pathlib.Path) -> None:
-    """A run of the root pipeline started in the browser, taken while tasks are running."""
+def shoot_run_in_progress(page, run_target: pathlib.Path, runs_target: pathlib.Path) -> None:
+    """A run of the root pipeline started in the browser, taken while tasks are running: its page, then the
+    Runs page, which follows it as well."""
     page.goto('/pipelines')
     page.locator('#mara-page-header .action-buttons a', has_text='Run').click()
-    page.wait_for_url('**/pipelines/run-')
-    run_again = page.locator('#mara-page-header .action-buttons a', has_text='Run again')
+    page.wait_for_url('**/runs/new?*')
+    page.locator('#start-form button').click()
+    page.wait_for_url(re.compile(r'/runs/\d+$'))
+    status = page.locator('#run-status')
     # several tasks in parallel and some history in the timeline make the picture; small runs are quick
     wait_for(lambda: page.locator('#running-tasks-container .card').count() >= 2
-             and page.locator('#main-output-area > div').count() > 100 or run_again.is_visible(),
+             and page.locator('#main-output-area > div').count() > 100 or status.inner_text() != 'running',
              600, 'tasks running in the browser')
-    time.sleep(1)  # the timeline is redrawn every half second
-    page.screenshot(path=target)
-    if run_again.is_visible():
+    time.sleep(1)  # the timeline is redrawn every second
+    page.screenshot(path=run_target)
+    if status.inner_text() != 'running':
         sys.exit('The run finished before the picture was taken; run the script again with more data')
     print(f'    run in progress: {page.locator("#running-tasks-container .card").count()} tasks running')
-    run_again.wait_for(timeout=3_600_000)
-    if page.locator('#failed-tasks-container .card').count():
-        sys.exit('The run started from the browser failed; see the web UI')
+    run_page = page.url
+    page.goto('/runs')
+    page.locator('#main-output-area > div').nth(20).wait_for()
+    time.sleep(CHART_ANIMATION_SECONDS)
+    page.screenshot(path=runs_target)
+    if page.locator('#run-status').inner_text() != 'running':
+        sys.exit('The run finished before the Runs page was taken; run the script again with more data')
+    page.goto(run_page)
+    page.locator('#run-status', has_text='succeeded').wait_for(timeout=3_600_000)
     check_page(page)
 
 
@@ -96,13 +107,13 @@ def main() -> None:
     if not args.skip_etl:
         run_etl()
     shots = {name: args.out / file for name, file in [
-        ('run', 'mara-web-ui-etl-run.png'), ('pipeline', 'mara-web-ui-pipeline.png'),
+        ('run', 'mara-web-ui-etl-run.png'), ('runs', 'mara-web-ui-runs.png'), ('pipeline', 'mara-web-ui-pipeline.png'),
         ('task', 'mara-web-ui-task.png'), ('schema', 'star-schema.png')]}
     with gunicorn(env={'ALLOW_RUN_FROM_WEB_UI': 'true'}) as base_url, chromium() as browser:
         page = new_page(browser, base_url, WIDTH, HEIGHT)
         settle(page, '/pipelines')  # the first visit greets a new user with a message: not in the pictures
         print('==> Run in progress', flush=True)
-        shoot_run_in_progress(page, shots['run'])
+        shoot_run_in_progress(page, shots['run'], shots['runs'])
         page.set_viewport_size({'width': WIDTH, 'height': TALL_HEIGHT})  # mara's sidebar is as high as the window
         for name, path in [('pipeline', f'/pipelines/{args.pipeline}'), ('task', f'/pipelines/{args.task}')]:
             print(f'==> {path}', flush=True)
