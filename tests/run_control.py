@@ -5,6 +5,7 @@ The test app must not be imported into the test process (it replaces the root pi
 its runs are started as commands, and its pages served by gunicorn.
 """
 
+import contextlib
 import os
 import pathlib
 import signal
@@ -49,6 +50,19 @@ class RunControl:
         return subprocess.Popen([FLASK, '--app', APP, 'mara-pipelines', 'run', '--disable-colors', *args],
                                 cwd=PROJECT_ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, start_new_session=True)
+
+
+@contextlib.contextmanager
+def run_lock_held():
+    """Another session holds the run lock (as the supervisor of a run in progress does)."""
+    from app.runs import lock
+    holder = mara_db.dbs.connect('mara')
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute('SELECT pg_advisory_lock(%s)', (lock.RUN_LOCK_ID,))
+        yield
+    finally:
+        holder.close()
 
 
 def query(alias: str, sql: str, params=None) -> list[tuple]:

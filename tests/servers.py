@@ -2,8 +2,7 @@
 
 - `gunicorn()`: the app served by gunicorn on 127.0.0.1 at a free port (browser tests, `.scripts/screenshots.py`,
   `.scripts/load_test.py`), with the caller's environment, hence the caller's databases and data directory;
-- `initialize_utils_blocked()`, `open_run_ids()`, `last_run_id()`, `start_flask()`: runs in progress and mara's
-  run log;
+- `open_run_ids()`, `last_run_id()`, `start_flask()`: runs in progress and mara's run log;
 - `warehouse_on_sample_data()`: sample data and one ETL run, shared by the test modules of a session.
 """
 
@@ -91,26 +90,6 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
             return result
         time.sleep(interval)
     raise AssertionError(f'timed out after {timeout} s waiting for {what}')
-
-
-@contextlib.contextmanager
-def initialize_utils_blocked():
-    """Makes a run of utils/initialize_utils wait until the block ends, so that a test can act while a real
-    run is in progress. An open transaction alters one of the util functions (and rolls back at the end):
-    the task's `CREATE OR REPLACE FUNCTION` on the same row has to wait for it. Needs the util schema.
-    """
-    import mara_db.dbs
-    connection = mara_db.dbs.connect('dwh')
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT p.oid::regprocedure, p.procost FROM pg_proc p "
-                           "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'util' ORDER BY 1 LIMIT 1")
-            function, cost = cursor.fetchone()
-            cursor.execute(f'ALTER FUNCTION {function} COST {cost}')  # changes nothing, but locks the row
-        yield
-    finally:
-        connection.rollback()
-        connection.close()
 
 
 def open_run_ids() -> list:

@@ -12,7 +12,7 @@ import pytest
 
 from app.pipelines import cli as pipelines_cli
 from app.pipelines import root_pipeline
-from app.runs import lock as run_lock
+from tests.run_control import run_lock_held
 from tests.servers import PROJECT_ROOT, last_run_id, warehouse_on_sample_data
 
 
@@ -143,15 +143,9 @@ def test_a_failed_run_exits_non_zero_and_names_the_failed_node(flask_cli, mara_d
 
 def test_a_run_is_refused_while_another_one_runs(flask_cli, mara_db_query):
     """Another process holds the run lock (as a running run does): no second run, a clear message, exit 1."""
-    import mara_db.dbs
-    holder = mara_db.dbs.connect('mara')
-    try:
-        with holder.cursor() as cursor:
-            cursor.execute('SELECT pg_advisory_lock(%s)', (run_lock.RUN_LOCK_ID,))
+    with run_lock_held():
         before = last_run_id()
         result = flask_cli('mara-pipelines', 'run', '--path', 'utils', '--disable-colors')
-    finally:
-        holder.close()
     assert result.returncode != 0
     assert 'utils: Not started, because another run is in progress' in result.stdout
     assert _runs_since(mara_db_query, before) == []

@@ -8,8 +8,7 @@ import subprocess
 
 import pytest
 
-from app.runs import lock as run_lock
-from tests.run_control import last_run_id, record
+from tests.run_control import last_run_id, record, run_lock_held
 from tests.servers import PROJECT_ROOT
 
 # What cron gives a command (Debian's cron), besides the session's databases and data for the test.
@@ -58,16 +57,10 @@ def test_the_crontab_line_runs_the_root_pipeline_daily_into_a_log(cron_line, sam
 
 
 def test_a_cron_run_is_refused_while_another_run_is_in_progress(cron_line):
-    import mara_db.dbs
     _, command, log = cron_line
-    holder = mara_db.dbs.connect('mara')
-    try:
-        with holder.cursor() as cursor:
-            cursor.execute('SELECT pg_advisory_lock(%s)', (run_lock.RUN_LOCK_ID,))
+    with run_lock_held():
         before = last_run_id()
         result = _run_as_cron(command)
-    finally:
-        holder.close()
     assert result.returncode != 0
     assert 'Not started, because another run is in progress' in log.read_text()
     assert last_run_id() == before

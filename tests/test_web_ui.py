@@ -14,8 +14,8 @@ import threading
 import pytest
 
 from app.pipelines import root_pipeline
-from app.runs import lock as run_lock
 from app.runs import records
+from tests.run_control import run_lock_held
 from tests.servers import last_run_id, open_run_ids
 
 
@@ -109,18 +109,12 @@ def test_a_run_started_here_runs_in_its_own_process_and_its_stream_follows_it(cl
 
 
 def test_a_start_is_refused_while_another_run_holds_the_lock(client, pipeline_ready):
-    import mara_db.dbs
-    holder = mara_db.dbs.connect('mara')
-    try:
-        with holder.cursor() as cursor:
-            cursor.execute('SELECT pg_advisory_lock(%s)', (run_lock.RUN_LOCK_ID,))
+    with run_lock_held():
         runs_before = last_run_id()
         response = _start(client)
         assert response.status_code == 409
         assert 'Not started, because another run is in progress' in response.get_data(as_text=True)
         assert last_run_id() == runs_before
-    finally:
-        holder.close()
 
 
 def test_two_starts_at_the_same_moment_start_exactly_one_run(app, pipeline_ready):

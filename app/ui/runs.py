@@ -211,12 +211,17 @@ def runs_page():
         title='Runs', **_assets())
 
 
-@blueprint.route('/<int:run_id>')
-@acl.require_permission(view_runs)
-def run_page(run_id: int):
+def _run_or_404(run_id: int) -> dict:
     run = records.get(run_id)
     if run is None:
         flask.abort(404, f'There is no run {run_id}')
+    return run
+
+
+@blueprint.route('/<int:run_id>')
+@acl.require_permission(view_runs)
+def run_page(run_id: int):
+    run = _run_or_404(run_id)
     live_id = _live_run_id()
     title = [f'Run {run_id}: ', _escape(_what(run)),
              f" · started by {_escape(run['started_by'] or 'somebody')} at {run['start_time']:%Y-%m-%d %H:%M:%S %Z}"]
@@ -229,9 +234,7 @@ def run_page(run_id: int):
 @acl.require_permission(view_runs)
 def run_events(run_id: int):
     """The events of a run as server-sent events, from the beginning (or from Last-Event-ID) until RunFinished."""
-    run = records.get(run_id)
-    if run is None:
-        flask.abort(404, f'There is no run {run_id}')
+    run = _run_or_404(run_id)
     offset = int(flask.request.headers.get('Last-Event-ID') or 0)
     file = pathlib.Path(run['log_file']) if run['log_file'] else event_log.path(run_id)
     return flask.Response(_stream(run, file, offset), mimetype='text/event-stream',
@@ -349,8 +352,7 @@ def _started(told: dict):
 def cancel_run(run_id: int):
     """Asks the run's process to stop the run; it does within a second and records the run as cancelled."""
     _require_runs_from_web_ui()
-    if records.get(run_id) is None:
-        flask.abort(404, f'There is no run {run_id}')
+    _run_or_404(run_id)
     records.request_cancel(run_id, _user())
     return flask.redirect(flask.url_for('app_runs.run_page', run_id=run_id), code=303)
 
