@@ -104,3 +104,16 @@ def test_losing_the_last_events_is_still_in_the_pinned_version(databases, monkey
     from app import mara_fixes
     names = _events_when_the_last_ones_arrive_late(mara_fixes._run_pipeline_losing_last_events, monkeypatch)
     assert names[-1] == 'NodeFinished' and 'RunFinished' not in names
+
+
+def _example(value: int) -> int:
+    return value + 1
+
+
+def test_a_source_change_applies_to_the_version_it_was_written_for_only():
+    from app import mara_fixes
+    changed = mara_fixes.recompiled(_example, [('return value + 1', 'return value + 2')], why='a test')
+    assert (changed(1), _example(1)) == (3, 2)
+    assert mara_fixes.recompiled(changed, [('value + 2', 'value + 3')], why='a second test')(1) == 4  # again
+    with pytest.raises(RuntimeError, match="is not the version that a test was written for: .*'return value - 1'"):
+        mara_fixes.recompiled(_example, [('return value - 1', 'return value')], why='a test')

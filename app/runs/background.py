@@ -2,7 +2,7 @@
 and the run goes on whatever happens to the request, the browser or the web server's worker.
 
 The run is the CLI's `flask mara-pipelines run` in a new session. It tells on a pipe how it started (its run id,
-or why it was refused); its output goes to the run's live log, and what it prints to RUN_LOG_DIR/background.log.
+or why it was refused); its output goes to the run's live log, its errors to RUN_LOG_DIR/background.log.
 """
 
 import json
@@ -39,7 +39,7 @@ def start(arguments: list[str], started_by: str) -> dict:
                 [sys.executable, '-m', 'flask', '--app', _app_module, 'mara-pipelines', 'run', *arguments,
                  '--disable-colors', '--started-by', started_by],
                 cwd=config.PROJECT_ROOT, env={**os.environ, HANDSHAKE_FD: str(write_fd)}, pass_fds=(write_fd,),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
     finally:
         os.close(write_fd)
     threading.Thread(target=process.wait, name=f'reaps run process {process.pid}', daemon=True).start()

@@ -20,6 +20,7 @@ import getpass
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 import typing
@@ -39,6 +40,8 @@ from app.runs import lock as run_lock
 STOP_GRACE_SECONDS = 5
 _WATCH_SECONDS = 0.05  # how often the watcher looks at a run's processes and the time
 _CHECK_SECONDS = 1  # how often it asks the database for cancel requests (which also checks the run lock)
+# The first measurements of system statistics come faster, so that a run of a second has a few as well.
+_FIRST_MEASUREMENTS, _FIRST_MEASUREMENTS_SECONDS = 10, 0.1
 _MEGABYTE = 1024 * 1024
 _DATABASE_LOST = (psycopg2.OperationalError, psycopg2.InterfaceError)
 
@@ -262,7 +265,7 @@ class Recorder(run_log.RunLogger):
     def write(self, event) -> None:
         if self._log:
             self._log.write(event)
-        else:
+        elif self.run_id is None:
             self._early.append(event)
 
     def _store_statistics(self, event: system_statistics.SystemStatistics) -> None:
@@ -289,8 +292,13 @@ class Recorder(run_log.RunLogger):
                            node_ids=[node.id for node in supervision.nodes] if supervision.nodes else None,
                            with_upstreams=supervision.with_upstreams, rerun_of=supervision.rerun_of,
                            scope=supervision.tracker.scope, log_file=str(log_file))
-        self._log = event_log.Writer(log_file)
-        for event in self._early:
+        try:
+            self._log = event_log.Writer(log_file)
+        except OSError as error:  # the run goes on; the web UI cannot follow it
+            print(f'Not writing the live log of the run ({error}): set RUN_LOG_DIR to a writable folder.',
+                  file=sys.stderr)
+            self._log = None
+        for event in self._early if self._log else []:
             self._log.write(event)
         self._early = []
         supervision.request.told(run_id=self.run_id)
@@ -330,12 +338,15 @@ class Watcher(threading.Thread):
         supervision = self.supervision
         sampler = StatisticsSampler()
         next_sample = next_check = 0
+        measurements = 0
         stopping = False
         while not self._finished.wait(_WATCH_SECONDS):
             supervision.processes.collect()
             now = time.monotonic()
             if supervision.recorder.run_id and now >= next_sample:
-                next_sample = now + config.system_statistics_seconds()
+                measurements += 1
+                next_sample = now + (_FIRST_MEASUREMENTS_SECONDS if measurements < _FIRST_MEASUREMENTS
+                                     else config.system_statistics_seconds())
                 supervision.recorder.handle_event(sampler.sample())
             if now >= next_check:
                 next_check = now + _CHECK_SECONDS
