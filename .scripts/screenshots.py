@@ -27,6 +27,7 @@ MAX_BYTES = 300_000
 STAR_SCHEMAS = ['pp_dim', 'pypi_dim', 'gh_dim', 'time']
 WIDTH, HEIGHT = 1400, 900
 TALL_HEIGHT = 1600  # pipeline and task pages: down to the timeline and the start of the last run's output
+RUNS_HEIGHT = 1250  # the Runs page: the run in progress and the last runs
 CHART_ANIMATION_SECONDS = 1.5  # Chart.js animates a chart when it is drawn
 
 
@@ -50,14 +51,15 @@ def check_page(page) -> None:
         sys.exit(f'{page.url} has problems, not taking a picture of it: {page.problems}')
 
 
-def shoot_run_in_progress(page, run_target: pathlib.Path, runs_target: pathlib.Path) -> None:
-    """A run of the root pipeline started in the browser, taken while tasks are running: its page, then the
-    Runs page, which follows it as well."""
+def shoot_run_in_progress(page, runs_page, run_target: pathlib.Path, runs_target: pathlib.Path) -> None:
+    """A run of the root pipeline started in the browser, taken while tasks are running: its page, and at the same
+    moment the Runs page in a second browser, which follows it too."""
     page.goto('/pipelines')
     page.locator('#mara-page-header .action-buttons a', has_text='Run').click()
     page.wait_for_url('**/runs/new?*')
     page.locator('#start-form button').click()
     page.wait_for_url(re.compile(r'/runs/\d+$'))
+    runs_page.goto('/runs')
     status = page.locator('#run-status')
     # several tasks in parallel and some history in the timeline make the picture; small runs are quick
     wait_for(lambda: page.locator('#running-tasks-container .card').count() >= 2
@@ -65,19 +67,13 @@ def shoot_run_in_progress(page, run_target: pathlib.Path, runs_target: pathlib.P
              600, 'tasks running in the browser')
     time.sleep(1)  # the timeline is redrawn every second
     page.screenshot(path=run_target)
-    if status.inner_text() != 'running':
-        sys.exit('The run finished before the picture was taken; run the script again with more data')
+    runs_page.screenshot(path=runs_target)
+    if status.inner_text() != 'running' or runs_page.locator('#run-status').inner_text() != 'running':
+        sys.exit('The run finished before the pictures were taken; run the script again with more data')
     print(f'    run in progress: {page.locator("#running-tasks-container .card").count()} tasks running')
-    run_page = page.url
-    page.goto('/runs')
-    page.locator('#main-output-area > div').nth(20).wait_for()
-    time.sleep(CHART_ANIMATION_SECONDS)
-    page.screenshot(path=runs_target)
-    if page.locator('#run-status').inner_text() != 'running':
-        sys.exit('The run finished before the Runs page was taken; run the script again with more data')
-    page.goto(run_page)
-    page.locator('#run-status', has_text='succeeded').wait_for(timeout=3_600_000)
+    status.filter(has_text='succeeded').wait_for(timeout=3_600_000)
     check_page(page)
+    check_page(runs_page)
 
 
 def shoot_star_schema(page, target: pathlib.Path) -> None:
@@ -113,7 +109,10 @@ def main() -> None:
         page = new_page(browser, base_url, WIDTH, HEIGHT)
         settle(page, '/pipelines')  # the first visit greets a new user with a message: not in the pictures
         print('==> Run in progress', flush=True)
-        shoot_run_in_progress(page, shots['run'], shots['runs'])
+        runs_page = new_page(browser, base_url, WIDTH, RUNS_HEIGHT)
+        settle(runs_page, '/pipelines')
+        shoot_run_in_progress(page, runs_page, shots['run'], shots['runs'])
+        runs_page.context.close()
         page.set_viewport_size({'width': WIDTH, 'height': TALL_HEIGHT})  # mara's sidebar is as high as the window
         for name, path in [('pipeline', f'/pipelines/{args.pipeline}'), ('task', f'/pipelines/{args.task}')]:
             print(f'==> {path}', flush=True)
