@@ -9,7 +9,6 @@ tests/test_runs_browser.py.
 import json
 import os
 import re
-import threading
 
 import pytest
 
@@ -115,19 +114,6 @@ def test_a_start_is_refused_while_another_run_holds_the_lock(client, pipeline_re
         assert response.status_code == 409
         assert 'Not started, because another run is in progress' in response.get_data(as_text=True)
         assert last_run_id() == runs_before
-
-
-def test_two_starts_at_the_same_moment_start_exactly_one_run(app, pipeline_ready):
-    statuses = []
-    threads = [threading.Thread(target=lambda: statuses.append(_start(app.test_client()).status_code))
-               for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert sorted(statuses) == [303, 409]
-    run_id = last_run_id()
-    assert _follow(app.test_client(), run_id)[-1][1]['succeeded'] is True
 
 
 @pytest.fixture
