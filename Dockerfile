@@ -47,9 +47,9 @@ ARG INSTALL_DEV_REQUIREMENTS=false
 RUN if [ "${INSTALL_DEV_REQUIREMENTS}" = true ]; then pip install --no-cache-dir -r requirements-dev.txt; fi
 
 # The application code stays owned by root (read-only for the app user);
-# only the data directory is writable. See .dockerignore for what is left out.
+# only the data directory and the runs' live logs (RUN_LOG_DIR) are writable. See .dockerignore for what is left out.
 COPY . .
-RUN mkdir -p /mara/data && chown "${MARA_UID}:$(id -g "${MARA_UID}")" /mara/data
+RUN mkdir -p /mara/data /mara/logs/runs && chown "${MARA_UID}:$(id -g "${MARA_UID}")" /mara/data /mara/logs/runs
 
 # Defaults for the settings in app/config.py (all overridable with -e / environment:).
 # POSTGRES_HOST must point to a server: the image contains no PostgreSQL server,

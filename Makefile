@@ -15,7 +15,7 @@ GUNICORN_BIND ?= 127.0.0.1:5000
 
 .PHONY: all install-system-packages install-test-packages install-packages update-packages \
         start-db stop-db setup-db psql data sample-data download-data run-etl rebuild run-flask run-gunicorn \
-        test lint benchmark screenshots load-test clean clean-all
+        test lint benchmark screenshots load-test clean clean-all install-cron cron-line
 
 ## all: install everything, start PostgreSQL, create the databases, get data and run the ETL
 all: install-system-packages install-packages start-db setup-db data run-etl
@@ -85,6 +85,14 @@ run-etl: install-packages
 ## rebuild: build every day of the warehouse anew from the files (the same result as the incremental runs)
 rebuild: install-packages
 	FULL_REBUILD=true $(FLASK) mara-pipelines run
+
+## install-cron: run the root pipeline daily from cron (CRON_SCHEDULE, default 3:00; output appended to CRON_LOG)
+install-cron: install-packages
+	@bash .scripts/cron.sh install
+
+## cron-line: print the crontab line that install-cron installs
+cron-line:
+	@bash .scripts/cron.sh line
 
 ## run-flask: the web UI (development server) on http://localhost:5000 (FLASK_RUN_HOST, FLASK_RUN_PORT)
 run-flask: install-packages

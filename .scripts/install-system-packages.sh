@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian/Ubuntu packages the project needs, if missing: `install-system-packages.sh [--tests]`.
+# Installs the Debian/Ubuntu packages the project needs, if missing: `install-system-packages.sh [--tests|--cron]`.
 set -euo pipefail
 
 die() { echo "ERROR: $*" >&2; exit 1; }
@@ -23,6 +23,8 @@ command -v dpkg-query >/dev/null && command -v apt-get >/dev/null || {
 
 if [ "${1:-}" = --tests ]; then
   for package in chromium tmux fonts-dejavu-core; do need "$package"; done
+elif [ "${1:-}" = --cron ]; then  # make install-cron
+  need cron
 else
   for package in postgresql graphviz dialog gzip make python3-venv; do need "$package"; done
 fi
@@ -52,7 +54,7 @@ if [ -n "$fresh_server" ] && command -v pg_lsclusters >/dev/null; then
     $sudo pg_ctlcluster "$version" "$cluster" stop || true
   done
 fi
-if [ "${1:-}" != --tests ]; then
+if [ -z "${1:-}" ]; then
   major="$(pg_major)"
   [ -n "$major" ] || die "could not tell which PostgreSQL version is installed"
   missing=(); need "postgresql-$major-hll"

@@ -1,8 +1,9 @@
 """Screenshots of the real web UI for the README (`make screenshots`).
 
 Runs the ETL once with the CLI (so that every page has a run to show, unless --skip-etl), serves the app
-with gunicorn on 127.0.0.1, starts a run of the root pipeline from the browser and photographs it in
-progress, then photographs a pipeline page, a task page and the star schemas of the DB Schema page.
+with gunicorn on 127.0.0.1, starts a run of the root pipeline from the browser and photographs its page and the
+Runs page while it is in progress, then photographs a pipeline page, a task page and the star schemas of the
+DB Schema page.
 Works on the databases and data of the app's configuration (the development warehouse after `make`).
 Every image must stay below 300 KB; the script fails otherwise.
 
@@ -11,6 +12,7 @@ Every image must stay below 300 KB; the script fails otherwise.
 
 import argparse
 import pathlib
+import re
 import subprocess
 import sys
 import time
@@ -25,6 +27,7 @@ MAX_BYTES = 300_000
 STAR_SCHEMAS = ['pp_dim', 'pypi_dim', 'gh_dim', 'time']
 WIDTH, HEIGHT = 1400, 900
 TALL_HEIGHT = 1600  # pipeline and task pages: down to the timeline and the start of the last run's output
+RUNS_HEIGHT = 1250  # the Runs page: the run in progress and the last runs
 CHART_ANIMATION_SECONDS = 1.5  # Chart.js animates a chart when it is drawn
 
 
@@ -48,25 +51,29 @@ def check_page(page) -> None:
         sys.exit(f'{page.url} has problems, not taking a picture of it: {page.problems}')
 
 
-def shoot_run_in_progress(page, target: pathlib.Path) -> None:
-    """A run of the root pipeline started in the browser, taken while tasks are running."""
+def shoot_run_in_progress(page, runs_page, run_target: pathlib.Path, runs_target: pathlib.Path) -> None:
+    """A run of the root pipeline started in the browser, taken while tasks are running: its page, and at the same
+    moment the Runs page in a second browser, which follows it too."""
     page.goto('/pipelines')
     page.locator('#mara-page-header .action-buttons a', has_text='Run').click()
-    page.wait_for_url('**/pipelines/run-')
-    run_again = page.locator('#mara-page-header .action-buttons a', has_text='Run again')
+    page.wait_for_url('**/runs/new?*')
+    page.locator('#start-form button').click()
+    page.wait_for_url(re.compile(r'/runs/\d+$'))
+    runs_page.goto('/runs')
+    status = page.locator('#run-status')
     # several tasks in parallel and some history in the timeline make the picture; small runs are quick
     wait_for(lambda: page.locator('#running-tasks-container .card').count() >= 2
-             and page.locator('#main-output-area > div').count() > 100 or run_again.is_visible(),
+             and page.locator('#main-output-area > div').count() > 100 or status.inner_text() != 'running',
              600, 'tasks running in the browser')
-    time.sleep(1)  # the timeline is redrawn every half second
-    page.screenshot(path=target)
-    if run_again.is_visible():
-        sys.exit('The run finished before the picture was taken; run the script again with more data')
+    time.sleep(1)  # the timeline is redrawn every second
+    page.screenshot(path=run_target)
+    runs_page.screenshot(path=runs_target)
+    if status.inner_text() != 'running' or runs_page.locator('#run-status').inner_text() != 'running':
+        sys.exit('The run finished before the pictures were taken; run the script again with more data')
     print(f'    run in progress: {page.locator("#running-tasks-container .card").count()} tasks running')
-    run_again.wait_for(timeout=3_600_000)
-    if page.locator('#failed-tasks-container .card').count():
-        sys.exit('The run started from the browser failed; see the web UI')
+    status.filter(has_text='succeeded').wait_for(timeout=3_600_000)
     check_page(page)
+    check_page(runs_page)
 
 
 def shoot_star_schema(page, target: pathlib.Path) -> None:
@@ -96,13 +103,16 @@ def main() -> None:
     if not args.skip_etl:
         run_etl()
     shots = {name: args.out / file for name, file in [
-        ('run', 'mara-web-ui-etl-run.png'), ('pipeline', 'mara-web-ui-pipeline.png'),
+        ('run', 'mara-web-ui-etl-run.png'), ('runs', 'mara-web-ui-runs.png'), ('pipeline', 'mara-web-ui-pipeline.png'),
         ('task', 'mara-web-ui-task.png'), ('schema', 'star-schema.png')]}
     with gunicorn(env={'ALLOW_RUN_FROM_WEB_UI': 'true'}) as base_url, chromium() as browser:
         page = new_page(browser, base_url, WIDTH, HEIGHT)
         settle(page, '/pipelines')  # the first visit greets a new user with a message: not in the pictures
         print('==> Run in progress', flush=True)
-        shoot_run_in_progress(page, shots['run'])
+        runs_page = new_page(browser, base_url, WIDTH, RUNS_HEIGHT)
+        settle(runs_page, '/pipelines')
+        shoot_run_in_progress(page, runs_page, shots['run'], shots['runs'])
+        runs_page.context.close()
         page.set_viewport_size({'width': WIDTH, 'height': TALL_HEIGHT})  # mara's sidebar is as high as the window
         for name, path in [('pipeline', f'/pipelines/{args.pipeline}'), ('task', f'/pipelines/{args.task}')]:
             print(f'==> {path}', flush=True)

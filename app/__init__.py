@@ -1,5 +1,5 @@
 """Wires the mara packages to the project, in this order: settings from `.env` and `local_setup.py`,
-then the workarounds for mara bugs (`mara_fixes.py`), then mara's configuration (`wiring.py`).
+then the workarounds for mara bugs (`mara_fixes.py`), run control (`runs/`), then mara's configuration (`wiring.py`).
 """
 
 import importlib
@@ -30,4 +30,6 @@ def _load_local_setup() -> None:
 
 _load_local_setup()
 
-from app import mara_fixes, wiring  # noqa: F401  (after the settings above are in place)
+from app import mara_fixes, runs, wiring  # noqa: F401  (after the settings above are in place)
+
+runs.install()

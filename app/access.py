@@ -57,7 +57,6 @@ PUBLIC = 'public'  # every logged-in user
 PAGE = 'page'  # without the permission: 403
 FRAGMENT = 'fragment'  # loaded into a page: the inline permission message
 ACTION = 'action'  # changes state: POST from a page of this site only
-GET_ACTION = 'get action'  # changes state although it is a GET (mara's runs): from a page of this site only
 
 # endpoint: (resource, kind). Register a new endpoint with one line here; endpoints not listed are refused.
 ENDPOINTS = {
@@ -74,9 +73,16 @@ ENDPOINTS = {
     'mara_pipelines.system_stats': (PIPELINES, FRAGMENT),
     'mara_pipelines.timeline_chart': (PIPELINES, FRAGMENT),
     'data_quality.index_page': (PIPELINES, PAGE),
-    # opening the run page starts the run: its script opens the event stream of do_run
-    'mara_pipelines.run_page': (RUN, GET_ACTION),
-    'mara_pipelines.do_run': (RUN, GET_ACTION),
+    # mara's run pages lead to the start form of app/ui/runs.py (they no longer start runs)
+    'mara_pipelines.run_page': (RUN, PAGE),
+    'mara_pipelines.do_run': (RUN, PAGE),
+    'app_runs.runs_page': (PIPELINES, PAGE),
+    'app_runs.run_page': (PIPELINES, PAGE),
+    'app_runs.run_events': (PIPELINES, PAGE),
+    'app_runs.new_run': (RUN, PAGE),
+    'app_runs.start_run': (RUN, ACTION),
+    'app_runs.rerun_failed': (RUN, ACTION),
+    'app_runs.cancel_run': (RUN, ACTION),
 
     'mara_db.index_page': (DB_SCHEMA, PAGE),
     'mara_db.schema_page': (DB_SCHEMA, PAGE),
@@ -265,7 +271,7 @@ def check_request():
     resource, kind = ENDPOINTS[endpoint]
     if kind == ACTION and flask.request.method != 'POST':
         raise exceptions.MethodNotAllowed(valid_methods=['POST'])
-    if kind in (ACTION, GET_ACTION) and not request_comes_from_this_site():
+    if kind == ACTION and not request_comes_from_this_site():
         flask.abort(403, 'Refused: this request would change something, and the browser did not say that a page '
                          'of this site sent it. Use the buttons of this site.')
     if resource is None or current_user_may(resource):

@@ -88,6 +88,18 @@ def allow_run_from_web_ui() -> bool:
     return env.boolean('ALLOW_RUN_FROM_WEB_UI', False)
 
 
+def run_log_dir() -> pathlib.Path:
+    """Where each run writes its live log, which the web UI follows (RUN_LOG_DIR, default ./logs/runs)."""
+    path = pathlib.Path(env.string('RUN_LOG_DIR', str(PROJECT_ROOT / 'logs' / 'runs')))
+    return path if path.is_absolute() else (PROJECT_ROOT / path)
+
+
+def system_statistics_seconds() -> float:
+    """How often a run samples CPU, memory, disc and network use (SYSTEM_STATISTICS_SECONDS, default 0.25; the
+    first ten measurements of a run come every 0.1 s, so that short runs have some too)."""
+    return float(env.string('SYSTEM_STATISTICS_SECONDS', '0.25'))
+
+
 def columnar_storage() -> str:
     """Columnar storage for flat data sets (COLUMNAR_STORAGE): auto (use it when the server has it), on or off."""
     value = env.string('COLUMNAR_STORAGE', 'auto').lower()

@@ -42,6 +42,8 @@ patch(mara_pipelines.config.max_number_of_parallel_tasks)(lambda: config.max_par
 patch(mara_pipelines.config.allow_run_from_web_ui)(
     lambda: config.allow_run_from_web_ui() and access.current_user_may(access.RUN))
 patch(mara_pipelines.config.password_masks)(lambda: masking.secret_values())
+# Run control samples system statistics itself, more often and without a process of its own (app/runs/supervisor.py).
+patch(mara_pipelines.config.system_statistics_collection_period)(lambda: 0)
 
 
 @patch(mara_pipelines.config.root_pipeline)
@@ -59,8 +61,9 @@ patch(mara_app.config.favicon_url)(lambda: flask.url_for('app_ui.static', filena
 # No 'Home' entry: '/' redirects to the pipelines page.
 patch(mara_app.config.navigation_root)(lambda: navigation.NavigationEntry(label='Root'))
 
-_NAVIGATION = {'Pipelines': ('Pipelines', 1), 'Data quality': ('Data quality', 2), 'DB Schema': ('DB Schema', 3),
-               'Package Configs': ('Configuration', 4), 'Users & Permissions': ('ACL', 5)}
+_NAVIGATION = {'Pipelines': ('Pipelines', 1), 'Runs': ('Runs', 2), 'Data quality': ('Data quality', 3),
+               'DB Schema': ('DB Schema', 4),
+               'Package Configs': ('Configuration', 5), 'Users & Permissions': ('ACL', 6)}
 
 
 @wrap(mara_app.app.combine_navigation_entries)

@@ -10,6 +10,7 @@ import dataclasses
 import datetime
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,7 +29,9 @@ os.environ.update({
     'LAST_DATE': '2018-04-30',
     'ALLOW_RUN_FROM_WEB_UI': 'true',
     'BIGQUERY_API_ENDPOINT': '',
+    'RUN_LOG_DIR': tempfile.mkdtemp(prefix='mara-test-runs-'),  # the live logs of the session's runs
 })
+atexit.register(shutil.rmtree, os.environ['RUN_LOG_DIR'], ignore_errors=True)
 os.environ.pop('GOOGLE_APPLICATION_CREDENTIALS', None)
 sys.path.insert(0, str(PROJECT_ROOT))
 

@@ -3,7 +3,7 @@
 - `gunicorn()`: the app served by gunicorn on 127.0.0.1 at a free port, as in development or production (browser
   tests, `.scripts/screenshots.py`, `.scripts/load_test.py`), with the caller's environment, hence the caller's
   databases and data directory;
-- `initialize_utils_blocked()`, `open_run_ids()`, `last_run_id()`, `start_flask()`: runs in progress and mara's
+- `open_run_ids()`, `last_run_id()`, `start_flask()`: runs in progress and mara's
   run log;
 - `warehouse_on_sample_data()`: sample data and one ETL run, shared by the test modules of a session.
 """
@@ -65,12 +65,12 @@ def _stop(process: subprocess.Popen) -> None:
 
 @contextlib.contextmanager
 def gunicorn(workers: int = 2, threads: int = 4, env: dict | None = None, start_timeout: float = 60,
-             production: bool = False, log_file: pathlib.Path | None = None):
+             production: bool = False, log_file: pathlib.Path | None = None, app: str | None = None):
     """Runs gunicorn on 127.0.0.1 and yields its base URL ('http://127.0.0.1:PORT').
 
     By default it serves the Flask app as the development server does (`app.app:app`: no login, the guest may do
     everything). `production=True` serves the production entry point `app.app:wsgi_app`: it needs a SECRET_KEY in
-    `env` and requests need the login proxy's email header (app/access.py).
+    `env` and requests need the login proxy's email header (app/access.py). `app` serves another WSGI app.
     Threads matter: a run page keeps one request open for the whole run (an event stream).
     gunicorn's output and access log go to `log_file`, or to a temporary file that is removed at the end; on failure
     to start, the error shows its end.
@@ -84,7 +84,7 @@ def gunicorn(workers: int = 2, threads: int = 4, env: dict | None = None, start_
     log = log_path.open('w')
     command = [str(PROJECT_ROOT / '.venv' / 'bin' / 'gunicorn'), '--bind', f'127.0.0.1:{port}',
                '--workers', str(workers), '--threads', str(threads), '--timeout', '0', '--access-logfile', '-',
-               'app.app:wsgi_app' if production else 'app.app:app']
+               app or ('app.app:wsgi_app' if production else 'app.app:app')]
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=dict(os.environ, **(env or {})),
                                stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -112,26 +112,6 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
             return result
         time.sleep(interval)
     raise AssertionError(f'timed out after {timeout} s waiting for {what}')
-
-
-@contextlib.contextmanager
-def initialize_utils_blocked():
-    """Makes a run of utils/initialize_utils wait until the block ends, so that a test can act while a real
-    run is in progress. An open transaction alters one of the util functions (and rolls back at the end):
-    the task's `CREATE OR REPLACE FUNCTION` on the same row has to wait for it. Needs the util schema.
-    """
-    import mara_db.dbs
-    connection = mara_db.dbs.connect('dwh')
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT p.oid::regprocedure, p.procost FROM pg_proc p "
-                           "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'util' ORDER BY 1 LIMIT 1")
-            function, cost = cursor.fetchone()
-            cursor.execute(f'ALTER FUNCTION {function} COST {cost}')  # changes nothing, but locks the row
-        yield
-    finally:
-        connection.rollback()
-        connection.close()
 
 
 def open_run_ids() -> list:

@@ -53,7 +53,7 @@ def test_navigation_bar(client):
     html = _get(client, '/mara-app/navigation-bar')
     entry_text = r'<div class="mara-nav-entry level-1".*?<div class="mara-nav-entry-text">([^<]+)</div>'
     top_level = re.findall(entry_text, html)
-    assert top_level == ['Pipelines', 'Data quality', 'DB Schema', 'Configuration', 'ACL']
+    assert top_level == ['Pipelines', 'Runs', 'Data quality', 'DB Schema', 'Configuration', 'ACL']
 
 
 def test_pipeline_pages(client, utils_run_id):

@@ -10,9 +10,9 @@ import subprocess
 
 import pytest
 
-from app import mara_fixes
 from app.pipelines import cli as pipelines_cli
 from app.pipelines import root_pipeline
+from tests.run_control import run_lock_held
 from tests.servers import PROJECT_ROOT, last_run_id, warehouse_on_sample_data
 
 
@@ -98,7 +98,11 @@ def test_long_runs_show_progress_per_node(warehouse):
         prefix = re.escape(path.replace('/', ' / ')) + ':'
         assert re.search(rf'^{prefix} ★ ', output, re.MULTILINE), path
         assert re.search(rf'^{prefix} succeeded, +\d+ seconds?$', output, re.MULTILINE), path
-    assert re.fullmatch(r' succeeded, \d+ seconds?', output.rstrip('\n').split('\n')[-1])  # the root pipeline
+    assert re.search(r'^ succeeded, \d+ seconds?$', output, re.MULTILINE)  # the root pipeline
+    summary = output.rstrip('\n').split('\n')[-2:]
+    succeeded = re.fullmatch(r' Run succeeded: (\d+) of \1 tasks succeeded\.', summary[0])
+    assert succeeded and int(succeeded[1]) >= len(_tasks(root_pipeline())), summary  # and the parallel tasks
+    assert summary[1] == ' succeeded: the root pipeline'
 
 
 def test_one_pipeline_with_the_alias(flask_cli, mara_db_query, scratch_dwh):
@@ -128,7 +132,9 @@ def test_a_failed_run_exits_non_zero_and_names_the_failed_node(flask_cli, mara_d
     before = last_run_id()
     result = flask_cli('data_integration.ui.run', '--path', 'utils', '--disable-colors', DWH_DB='no_such_database')
     assert result.returncode != 0
-    assert result.stdout.rstrip().split('\n')[-1] == 'utils: Run failed. Failed nodes: utils / initialize_utils'
+    assert result.stdout.rstrip().split('\n')[-3:] == [
+        'utils: Run failed: 0 of 2 tasks succeeded, 1 failed, 1 skipped.', 'utils: failed: utils / initialize_utils',
+        'utils: skipped: utils / create_time_dimension']
     assert 'database "no_such_database" does not exist' in result.stdout
     (run_id, _, succeeded), = _runs_since(mara_db_query, before)
     assert succeeded is False
@@ -137,15 +143,9 @@ def test_a_failed_run_exits_non_zero_and_names_the_failed_node(flask_cli, mara_d
 
 def test_a_run_is_refused_while_another_one_runs(flask_cli, mara_db_query):
     """Another process holds the run lock (as a running run does): no second run, a clear message, exit 1."""
-    import mara_db.dbs
-    holder = mara_db.dbs.connect('mara')
-    try:
-        with holder.cursor() as cursor:
-            cursor.execute('SELECT pg_advisory_lock(%s)', (mara_fixes.RUN_LOCK_ID,))
+    with run_lock_held():
         before = last_run_id()
         result = flask_cli('mara-pipelines', 'run', '--path', 'utils', '--disable-colors')
-    finally:
-        holder.close()
     assert result.returncode != 0
     assert 'utils: Not started, because another run is in progress' in result.stdout
     assert _runs_since(mara_db_query, before) == []

@@ -1,7 +1,8 @@
-"""The ncurses runner (`dialog` menus), driven in a real terminal by tmux: run one node, and leave with Esc.
+"""The terminal runner (`dialog` menus), driven in a real terminal by tmux: run a node and come back to the menu,
+Esc walks back one menu at a time and leaves a clean screen.
 
-Each test starts its own tmux server (`tmux -L <name>`), which inherits this session's environment
-(database names, DATA_DIR), so the runner works on the session's databases.
+The runner shows the test app's pipelines (tests/run_control_app.py). Each test starts its own tmux server
+(`tmux -L <name>`), which inherits this session's environment (database names, RUN_CONTROL_DIR).
 """
 
 import os
@@ -13,28 +14,36 @@ import time
 
 import pytest
 
-from app.pipelines import root_pipeline
-from tests.servers import PROJECT_ROOT, last_run_id, wait_for
+from tests import run_control
+from tests.run_control import last_run_id, node_runs, record
+from tests.servers import PROJECT_ROOT, wait_for
 
 COMMANDS = {'mara': 'mara-pipelines run-interactively', 'alias': 'data_integration.ui.run_interactively'}
-NODE = ('utils', 'initialize_utils')  # harmless to run again: it only replaces the util functions
+PIPELINES = ['slow', 'flaky', 'report']  # the root menu's entries after '▶ Run' and '>> Run selected'
+FLAKY = ['first', 'breaks', 'blocked', 'independent']
+BOX = '┌'  # dialog draws its boxes with these
 
 
 class Terminal:
     """A 160x50 terminal in a private tmux server, running one command; its exit code ends up in a file."""
 
-    def __init__(self, command: str, tmp_path: pathlib.Path):
+    def __init__(self, command: str, tmp_path: pathlib.Path, env: dict):
         self.socket = f'mara-test-{os.getpid()}-{tmp_path.name}'
         self.exit_file = tmp_path / 'exit-code'
-        script = f'cd {shlex.quote(str(PROJECT_ROOT))} && .venv/bin/flask --app app.app {command}; ' \
+        script = f'cd {shlex.quote(str(PROJECT_ROOT))} && .venv/bin/flask --app {run_control.APP} {command}; ' \
                  f'echo $? > {shlex.quote(str(self.exit_file))}; sleep 600'
+        self.env = dict(env, TERM='xterm-256color')
         self._tmux('new-session', '-d', '-x', '160', '-y', '50', 'bash', '-c', script)
 
     def _tmux(self, *args: str) -> str:
         return subprocess.run(['tmux', '-L', self.socket, *args], check=True, capture_output=True, text=True,
-                              env=dict(os.environ, TERM='xterm-256color')).stdout
+                              env=self.env).stdout
 
     def screen(self) -> str:
+        """What the terminal shows now."""
+        return self._tmux('capture-pane', '-p')
+
+    def history(self) -> str:
         """Everything the terminal showed, with its scroll-back."""
         return self._tmux('capture-pane', '-p', '-S', '-')
 
@@ -57,10 +66,11 @@ class Terminal:
 def terminal(databases, tmp_path):
     missing = [program for program in ('tmux', 'dialog') if not shutil.which(program)]
     assert not missing, f'{missing} not installed: run `make install-test-packages`'
+    control = run_control.RunControl(tmp_path)
     terminals = []
 
     def start(command: str) -> Terminal:
-        terminals.append(Terminal(command, tmp_path))
+        terminals.append(Terminal(command, tmp_path, control.env))
         return terminals[-1]
 
     yield start
@@ -68,54 +78,65 @@ def terminal(databases, tmp_path):
         term.close()
 
 
-def _menu_position(pipeline, child_id: str) -> int:
-    """Down presses from the first entry of a pipeline's menu ('▶ Run', '>> Run selected', its children)."""
-    return 2 + list(pipeline.nodes).index(child_id)
-
-
-@pytest.fixture(scope='module')
-def util_schema(app):
-    result = app.test_cli_runner().invoke(args=['mara-pipelines', 'run', '--path', NODE[0], '--nodes', NODE[1]])
-    assert result.exit_code == 0, result.output
+def _down(position: int) -> list[str]:
+    """Down presses from the first entry of a menu ('▶ Run', '>> Run selected', then the nodes)."""
+    return ['Down'] * (2 + position)
 
 
 @pytest.mark.parametrize('command', COMMANDS.values(), ids=COMMANDS.keys())
-def test_runs_one_node_and_records_the_run(terminal, command, mara_db_query, util_schema):
-    pipeline = root_pipeline().nodes[NODE[0]]
+def test_a_run_returns_to_the_menu_it_was_started_from(terminal, command):
     before = last_run_id()
     term = terminal(command)
     term.wait_for_text('Root pipeline')
-    term.keys(*['Down'] * _menu_position(root_pipeline(), NODE[0]), 'Enter')
-    term.wait_for_text(f'Pipeline {NODE[0]}')
-    term.keys(*['Down'] * _menu_position(pipeline, NODE[1]), 'Enter')
-    assert term.exit_code() == 0, term.screen()
-    screen = term.screen()
-    assert f'{NODE[0]} / {NODE[1]}: succeeded' in screen and 'Traceback' not in screen, screen
+    term.keys(*_down(PIPELINES.index('flaky')), 'Enter')
+    term.wait_for_text('Pipeline flaky')
+    term.keys(*_down(FLAKY.index('independent')), 'Enter')
+    term.wait_for_text('Succeeded. Press Enter to return to the menu.')
+    history = term.history()
+    assert 'flaky / independent: succeeded' in history and 'Run succeeded: 1 of 1 tasks succeeded.' in history
+    assert 'Traceback' not in history
+    run_id = last_run_id()
+    assert run_id == before + 1 and node_runs(run_id) == {'flaky/independent': True}
+    assert record(run_id)['started_by'].startswith('terminal ')
 
-    runs = mara_db_query('SELECT run_id, node_path, succeeded FROM data_integration_run WHERE run_id > %s',
-                         (before,))
-    assert [(path, succeeded) for _, path, succeeded in runs] == [([NODE[0]], True)]
-    node_runs = mara_db_query('SELECT node_path, succeeded FROM data_integration_node_run WHERE run_id = %s',
-                              (runs[0][0],))
-    assert node_runs == [(list(NODE), True)]
-
-
-@pytest.mark.parametrize('command', COMMANDS.values(), ids=COMMANDS.keys())
-def test_esc_at_the_root_menu_leaves_cleanly(terminal, command):
-    term = terminal(command)
-    term.wait_for_text('Root pipeline')
-    term.keys('Escape')
-    assert term.exit_code() == 0
-    assert 'Traceback' not in term.screen() and 'KeyError' not in term.screen()
+    term.keys('Enter')
+    term.wait_for_text('Pipeline flaky')  # back where it was started
+    term.keys(*_down(FLAKY.index('first')), 'Enter')  # and another run from there
+    term.wait_for_text('Succeeded. Press Enter to return to the menu.')
+    term.keys('Enter')
+    term.wait_for_text('Pipeline flaky')
+    assert node_runs(last_run_id()) == {'flaky/first': True}
 
 
-def test_esc_in_a_sub_menu_leaves_cleanly_and_runs_nothing(terminal, util_schema):
+def test_esc_walks_back_one_menu_at_a_time_and_leaves_a_clean_screen(terminal):
     before = last_run_id()
     term = terminal(COMMANDS['mara'])
     term.wait_for_text('Root pipeline')
-    term.keys(*['Down'] * _menu_position(root_pipeline(), NODE[0]), 'Enter')
-    term.wait_for_text(f'Pipeline {NODE[0]}')
+    term.keys(*_down(PIPELINES.index('flaky')), 'Enter')
+    term.wait_for_text('Pipeline flaky')
+    term.keys('Escape')
+    term.wait_for_text('Root pipeline')  # one level up, not out
+    assert 'Pipeline flaky' not in term.screen()
     term.keys('Escape')
     assert term.exit_code() == 0
-    assert 'Traceback' not in term.screen()
+    screen = term.screen()
+    assert BOX not in screen and 'Root pipeline' not in screen, screen  # nothing of the dialogs is left
+    assert 'Traceback' not in term.history() and 'KeyError' not in term.history()
     assert last_run_id() == before
+
+
+def test_a_failed_run_also_returns_to_the_menu(terminal, tmp_path):
+    (tmp_path / 'broken').touch()
+    term = terminal(COMMANDS['mara'])
+    term.wait_for_text('Root pipeline')
+    term.keys(*_down(PIPELINES.index('flaky')), 'Enter')
+    term.wait_for_text('Pipeline flaky')
+    term.keys('Enter')  # '▶ Run': the whole pipeline
+    term.wait_for_text('Failed. Press Enter to return to the menu.')
+    assert 'flaky / blocked: skipped, because flaky / breaks did not succeed' in term.history()
+    term.keys('Enter')
+    term.wait_for_text('Pipeline flaky')
+    term.keys('Escape')
+    term.wait_for_text('Root pipeline')
+    term.keys('Escape')
+    assert term.exit_code() == 0

@@ -5,6 +5,7 @@ When a newer pinned mara version fixes a bug, the "still there" test fails: then
 
 import gzip
 import pathlib
+import time
 
 import pytest
 from mara_pipelines import pipelines
@@ -66,60 +67,63 @@ def test_parallel_read_file_bug_is_still_in_the_pinned_version(databases, data_d
         task.launch()
 
 
-def test_stored_system_statistics_come_in_the_charts_order(client, flask_cli, mara_db_query):
-    result = flask_cli('mara-pipelines', 'run', '--path', 'utils')
-    assert result.returncode == 0, result.stdout + result.stderr
-    (run_id,) = mara_db_query("SELECT max(run_id) FROM data_integration_node_run WHERE node_path = '{utils}'")[0]
-    # 15 measurements (mara's minimum for a chart) with a different value per measure
-    mara_db_query("""
-INSERT INTO data_integration_system_statistics
-  (timestamp, run_id, disc_read, disc_write, net_recv, net_sent, cpu_usage, mem_usage, swap_usage, iowait)
-SELECT start_time + (end_time - start_time) * i / 16, run_id, 1, 2, 3, 4, 5, 6, 7, 8
-FROM data_integration_node_run, generate_series(1, 15) i
-WHERE run_id = %s AND node_path = '{utils}'""", (run_id,))
+def _events_when_the_last_ones_arrive_late(run_pipeline, monkeypatch) -> list[str]:
+    """The event names of a run of one quick task, read as mara reads them when the executor's last events arrive
+    just after mara found the queue empty: the queue says "empty" once, after the executor has ended."""
+    from multiprocessing import queues
 
-    def rows(html: str) -> list:
-        import json
-        import re
-        return [row[1:] for row in json.loads(re.search(r'showSystemStats\((\[.*\])\);', html)[1])
-                if row[1:] in ([1, 2, 3, 4, 5, 6, 7, 8], [5, 1, 2, 3, 4, 6, 7, 8])]
+    from mara_pipelines.logging import pipeline_events
 
-    fixed = client.get(f'/pipelines/utils/system-stats/{run_id}').get_data(as_text=True)
-    assert rows(fixed) == [[5, 1, 2, 3, 4, 6, 7, 8]] * 15  # CPU first, as system-stats-chart.js reads them
+    pipeline = pipelines.Pipeline(id='fix_test_events', description='One quick task.')
+    pipeline.add(pipelines.Task(id='quick', description='Succeeds.', commands=[RunBash('true')]))
+    original_empty, late = queues.Queue.empty, {'armed': False}
 
+    def empty(queue) -> bool:
+        if late['armed'] and not original_empty(queue):
+            late['armed'] = False
+            return True
+        return original_empty(queue)
+
+    monkeypatch.setattr(queues.Queue, 'empty', empty)
+    names = []
+    for event in run_pipeline(pipeline):
+        names.append(type(event).__name__)
+        if isinstance(event, pipeline_events.NodeFinished) and event.node_path == ['quick']:
+            time.sleep(2)  # the executor sends its last events and ends meanwhile
+            late['armed'] = True
+    return names
+
+
+def test_a_run_reads_the_events_that_its_executor_sent_last(databases, monkeypatch):
     from app import mara_fixes
-    with client.application.test_request_context():
-        client.application.preprocess_request()  # logs the request in, as for every request
-        original = mara_fixes._original_system_stats(path='utils', run_id=run_id)
-    assert rows(original) == [[1, 2, 3, 4, 5, 6, 7, 8]] * 15  # the bug: disc read where the chart expects CPU
+    assert _events_when_the_last_ones_arrive_late(mara_fixes.run_pipeline_reading_all_events, monkeypatch)[-1] \
+        == 'RunFinished'
 
 
-SAME_SITE = {'Sec-Fetch-Site': 'same-origin'}  # app/access.py refuses runs from other sites
+def test_losing_the_last_events_is_still_in_the_pinned_version(databases, monkeypatch):
+    from app import mara_fixes
+    names = _events_when_the_last_ones_arrive_late(mara_fixes._run_pipeline_losing_last_events, monkeypatch)
+    assert names[-1] == 'NodeFinished' and 'RunFinished' not in names
 
 
-def test_run_targets_are_checked_before_mara_runs_them(client):
-    """Bug 9; the answers themselves are in tests/test_access.py."""
-    response = client.get('/pipelines/utils/do-run/nope', headers=SAME_SITE)
-    assert response.status_code == 404
+def _example(value: int) -> int:
+    return value + 1
 
 
-def test_run_target_bug_is_still_in_the_pinned_version(client):
-    import mara_pipelines.ui.run_page
-    with client.application.test_request_context('/pipelines/utils/do-run/nope', headers=SAME_SITE):
-        client.application.preprocess_request()
-        with pytest.raises(KeyError, match='nope'):
-            mara_pipelines.ui.run_page.do_run(path='utils', with_upstreams=False, ids='nope')
-    with client.application.test_request_context('/pipelines/utils/initialize_utils/run-', headers=SAME_SITE):
-        client.application.preprocess_request()
-        with pytest.raises(AssertionError):
-            mara_pipelines.ui.run_page.run_page(path='utils/initialize_utils', with_upstreams=False, ids=None)
+def test_a_source_change_applies_to_the_version_it_was_written_for_only():
+    from app import mara_fixes
+    changed = mara_fixes.recompiled(_example, [('return value + 1', 'return value + 2')], why='a test')
+    assert (changed(1), _example(1)) == (3, 2)
+    assert mara_fixes.recompiled(changed, [('value + 2', 'value + 3')], why='a second test')(1) == 4  # again
+    with pytest.raises(RuntimeError, match="is not the version that a test was written for: .*'return value - 1'"):
+        mara_fixes.recompiled(_example, [('return value - 1', 'return value')], why='a test')
 
 
 XSS = '<img src=x onerror=alert(1)>'
 
 
 def test_error_pages_escape_what_the_url_put_into_them(client):
-    response = client.get(f'/pipelines/utils/run-/{XSS}', headers=SAME_SITE)
+    response = client.get(f'/pipelines/utils/run-/{XSS}', headers={'Sec-Fetch-Site': 'same-origin'})
     assert response.status_code == 404
     page = response.get_data(as_text=True)
     assert XSS not in page and '&lt;img src=x onerror=alert(1)&gt;' in page

@@ -1,6 +1,8 @@
-"""The project's own pages and assets: start page, data quality page, logo, favicon, css, its config module."""
+"""The project's own pages and assets: start page, Runs and Data quality pages, logo, favicon, css, config module."""
 
 import flask
+
+from app.ui import data_quality, runs
 
 blueprint = flask.Blueprint('app_ui', __name__, static_folder='static', url_prefix='/app-ui')
 
@@ -11,13 +13,7 @@ def start_page():
 
 
 def MARA_FLASK_BLUEPRINTS():
-    from app.ui import data_quality
-    return [blueprint, data_quality.blueprint]
-
-
-def MARA_NAVIGATION_ENTRIES():
-    from app.ui import data_quality
-    return {'Data quality': data_quality.navigation_entry()}
+    return [blueprint, data_quality.blueprint, runs.blueprint]
 
 
 def MARA_CONFIG_MODULES():

@@ -14,11 +14,11 @@ blueprint = flask.Blueprint('data_quality', __name__, url_prefix='/data-quality'
 SHOWN_PROBLEMS = 200
 
 
-def navigation_entry() -> navigation.NavigationEntry:
-    return navigation.NavigationEntry(
-        label='Data quality', icon='check-square', rank=2,
+def MARA_NAVIGATION_ENTRIES():
+    return {'Data quality': navigation.NavigationEntry(
+        label='Data quality', icon='check-square',
         description='What the quality gates and the completeness check found in the files of each day',
-        uri_fn=lambda: flask.url_for('data_quality.index_page'))
+        uri_fn=lambda: flask.url_for('data_quality.index_page'))}
 
 
 def _query(sql: str, params=None) -> list[tuple]:
