@@ -17,7 +17,6 @@ import mara_pipelines.execution
 import mara_pipelines.pipelines
 import markupsafe
 import werkzeug.exceptions
-from mara_pipelines.parallel_tasks import files as parallel_files
 
 
 def recompiled(function, replacements: list[tuple[str, str]], why: str):
@@ -38,31 +37,6 @@ def recompiled(function, replacements: list[tuple[str, str]], why: str):
     namespace = {}
     exec(compile(source, file_name, 'exec'), function.__globals__, namespace)
     return namespace[function.__name__]
-
-
-# Bug 1 (mara-pipelines 3.5.0): `Task.__init__` sets the private generator attribute only for callable
-# `commands`, so `add_command(s)` on a task built from a list raises AttributeError
-# ('Task' object has no attribute '_Task__dynamic_commands_generator_func'). ParallelReadFile with
-# `partition_target_table_by_day_id=True` always hits it. A class-level default fixes every instance.
-# Tested in tests/test_mara_fixes.py.
-mara_pipelines.pipelines.Task._Task__dynamic_commands_generator_func = None
-
-
-# Bug 2 (mara-pipelines 3.4.0, 3.5.0): ParallelReadFile with `file_dependencies` and without
-# `commands_after` appends to `sub_pipeline.final_node.commands` while there is no final node
-# (AttributeError: 'NoneType' object has no attribute 'commands'). Give it an empty final task.
-# Tested in tests/test_mara_fixes.py.
-_original_add_parallel_tasks = parallel_files._ParallelRead.add_parallel_tasks
-
-
-def _add_parallel_tasks(self, sub_pipeline: mara_pipelines.pipelines.Pipeline) -> None:
-    if self.file_dependencies and sub_pipeline.final_node is None:
-        sub_pipeline.add_final(mara_pipelines.pipelines.Task(
-            id='after', description='Records the hash of the file dependencies.', commands=[]))
-    _original_add_parallel_tasks(self, sub_pipeline)
-
-
-parallel_files._ParallelRead.add_parallel_tasks = _add_parallel_tasks
 
 
 # Bug 3 (mara-app 2.5.0): the pages load Bootstrap 4.6.1's `bootstrap.min.js`, which is the build

@@ -3,68 +3,13 @@
 When a newer pinned mara version fixes a bug, the "still there" test fails: then drop the workaround.
 """
 
-import gzip
-import pathlib
 import time
 
 import pytest
 from mara_pipelines import pipelines
 from mara_pipelines.commands.bash import RunBash
-from mara_pipelines.commands.files import Compression
-from mara_pipelines.parallel_tasks import files as parallel_files
 
 import app  # noqa: F401  (applies the fixes)
-
-
-def test_task_from_a_list_accepts_more_commands():
-    task = pipelines.Task(id='t', description='A task.', commands=[RunBash('true')])
-    task.add_command(RunBash('echo 2'))
-    task.add_commands([RunBash('echo 3')])
-    assert [command.command for command in task.commands] == ['true', 'echo 2', 'echo 3']
-
-
-def test_task_bug_is_still_in_the_pinned_version(monkeypatch):
-    monkeypatch.delattr(pipelines.Task, '_Task__dynamic_commands_generator_func')
-    task = pipelines.Task(id='t', description='A task.', commands=[RunBash('true')])
-    with pytest.raises(AttributeError, match='_Task__dynamic_commands_generator_func'):
-        task.add_command(RunBash('echo 2'))
-
-
-def _read_files_pipeline(data_dir: pathlib.Path) -> pipelines.Pipeline:
-    (data_dir / '2018' / '04' / '10').mkdir(parents=True)
-    with gzip.open(data_dir / '2018' / '04' / '10' / 'numbers.csv.gz', 'wt') as file:
-        file.write('day_id\tn\n20180410\t1\n20180410\t2\n')
-    pipeline = pipelines.Pipeline(id='fix_test', description='Reads a file.',
-                                  base_path=pathlib.Path(__file__).parent)
-    pipeline.add(parallel_files.ParallelReadFile(
-        id='read', description='Reads numbers.', file_pattern='*/*/*/numbers.csv.gz',
-        read_mode=parallel_files.ReadMode.ONLY_NEW, compression=Compression.GZIP, target_table='fix_test.numbers',
-        date_regex=r'^(\d{4})/(\d{2})/(\d{2})/', partition_target_table_by_day_id=True,
-        file_dependencies=['conftest.py'], csv_format=True, delimiter_char='\t', skip_header=True))
-    return pipeline
-
-
-def test_parallel_read_file_with_file_dependencies_and_partitions(databases, data_dir, dwh, mara_db_query):
-    from mara_pipelines.cli import run_pipeline
-    dwh('DROP SCHEMA IF EXISTS fix_test CASCADE; CREATE SCHEMA fix_test; '
-        'CREATE TABLE fix_test.numbers (day_id INT, n INT) PARTITION BY LIST (day_id)')
-    assert run_pipeline(_read_files_pipeline(data_dir), disable_colors=True)
-    assert dwh('SELECT day_id, sum(n) FROM fix_test.numbers_20180410 GROUP BY 1') == [(20180410, 3)]
-    assert mara_db_query("SELECT dependency_type FROM data_integration_file_dependency "
-                         "WHERE node_path = ARRAY['read']") == [('ParallelReadFile',)]
-    dwh('DROP SCHEMA fix_test CASCADE')
-
-
-def test_parallel_read_file_bug_is_still_in_the_pinned_version(databases, data_dir, monkeypatch):
-    from app import mara_fixes
-    monkeypatch.setattr(parallel_files._ParallelRead, 'add_parallel_tasks', mara_fixes._original_add_parallel_tasks)
-    task = _read_files_pipeline(data_dir).nodes['read']
-    mara_db_reset = 'DELETE FROM data_integration_file_dependency'
-    import mara_db.dbs
-    with mara_db.dbs.cursor_context('mara') as cursor:
-        cursor.execute(mara_db_reset)
-    with pytest.raises(AttributeError, match="'NoneType' object has no attribute 'commands'"):
-        task.launch()
 
 
 def _events_when_the_last_ones_arrive_late(run_pipeline, monkeypatch) -> list[str]:
