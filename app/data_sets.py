@@ -85,16 +85,18 @@ class DataSet:
 
 _DAY_ID = Column('day_id', 'INTEGER', 'the day as YYYYMMDD, always the day of the file\'s folder')
 
+_PYPI_V1 = (
+    _DAY_ID,
+    Column('project', 'TEXT', 'PyPI project name, e.g. flask'),
+    Column('project_version', 'TEXT', 'version of the downloaded file, e.g. 0.12.2'),
+    Column('python_version', 'TEXT', 'major.minor of the downloading Python, e.g. 3.6; NULL: not reported'),
+    Column('installer', 'TEXT', 'pip, uv, Browser, ...; NULL: not reported'),
+    Column('number_of_downloads', 'INTEGER', 'downloads of that combination on that day'),
+)
+
 PYPI = DataSet(
     name='pypi', stem='downloads',
-    versions=(FileVersion(1, (
-        _DAY_ID,
-        Column('project', 'TEXT', 'PyPI project name, e.g. flask'),
-        Column('project_version', 'TEXT', 'version of the downloaded file, e.g. 0.12.2'),
-        Column('python_version', 'TEXT', 'major.minor of the downloading Python, e.g. 3.6; NULL: not reported'),
-        Column('installer', 'TEXT', 'pip, uv, Browser, ...; NULL: not reported'),
-        Column('number_of_downloads', 'INTEGER', 'downloads of that combination on that day'),
-    )),),
+    versions=(FileVersion(1, _PYPI_V1),),
     key=('project', 'project_version', 'python_version', 'installer'),
     counts=('number_of_downloads',))
 
