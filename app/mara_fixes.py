@@ -10,9 +10,7 @@ import inspect
 import linecache
 import textwrap
 
-import flask
 import mara_app.app
-import mara_app.layout
 import mara_pipelines.execution
 import mara_pipelines.pipelines
 import markupsafe
@@ -50,21 +48,10 @@ mara_pipelines.pipelines.Task._Task__dynamic_commands_generator_func = None
 # without Popper, but the tooltips that mara.js and the timeline chart switch on need Popper. Every
 # page throws "Bootstrap's tooltips require Popper" once the navigation bar has loaded, which also
 # stops mara.js before it highlights the current navigation entry, and the timeline chart stops
-# redrawing. Popper 1.16.1 (MIT, npm `popper.js`, in app/ui/static/vendor) is loaded before Bootstrap.
+# redrawing. Popper 1.16.1 (MIT, npm `popper.js`, this file in app/ui/static) is loaded before
+# Bootstrap: app/wiring.py, which composes the scripts of every page, puts it there.
 # Tested in tests/test_web_ui.py (script order) and tests/test_browser.py (no page errors, highlighting).
-
-_original_js_files = mara_app.layout.js_files
-
-
-def _js_files_with_popper(response) -> list:
-    files = _original_js_files(response)
-    bootstrap = flask.url_for('mara_app.static', filename='bootstrap/bootstrap.min.js')
-    position = files.index(bootstrap) if bootstrap in files else 0
-    popper = flask.url_for('app_ui.static', filename='vendor/popper-1.16.1.min.js')
-    return files[:position] + [popper] + files[position:]
-
-
-mara_app.layout.js_files = _js_files_with_popper
+POPPER = 'vendor/popper-1.16.1.min.js'
 
 
 # Bug 4 (mara-pipelines 3.5.0): at the end of a run, `execution.run_pipeline` reads the event queue until it is

@@ -5,6 +5,7 @@ passed through lambdas: the functions in app/config.py keep their own documentat
 """
 
 import copy
+import functools
 import sys
 
 import flask
@@ -18,7 +19,7 @@ import mara_pipelines.config
 from mara_app.monkey_patch import patch, wrap
 from mara_page import acl, navigation
 
-from app import access, config, masking
+from app import access, config, mara_fixes, masking
 
 
 @patch(mara_db.config.databases)
@@ -89,23 +90,44 @@ def acl_resources() -> list:
     return [acl.AclResource(name='All', children=resources)]
 
 
+# ---------------------------------------------------------------- the scripts and styles of every page
+# Composed here only: mara's files and the page's own, with some of mara's swapped for the files that replace them.
+
+GOOGLE_CHARTS_LOADER = 'https://www.gstatic.com/charts/loader.js'
+# Chart.js, its time axis and what the project's charts share (app/ui/static/charts/README.md)
+CHART_LIBRARY = ['charts/chart.umd.min.js', 'charts/chartjs-adapter-date-fns.bundle.min.js', 'charts/common.js']
+
+
+def _own(filename: str) -> str:
+    return flask.url_for('app_ui.static', filename=filename)
+
+
+def _swaps() -> dict[str, list[str]]:
+    """mara's files that pages do not load as they are: each with the files that take its place."""
+    mara_pipelines_file = functools.partial(flask.url_for, 'mara_pipelines.static')
+    bootstrap = flask.url_for('mara_app.static', filename='bootstrap/bootstrap.min.js')
+    charts = [_own(filename) for filename in CHART_LIBRARY]
+    return {
+        GOOGLE_CHARTS_LOADER: [],  # needs internet (and Google's terms forbid serving a copy)
+        bootstrap: [_own(mara_fixes.POPPER), bootstrap],  # Bug 3 in app/mara_fixes.py
+        mara_pipelines_file(filename='run-time-chart.js'): charts + [_own('charts/run-time-chart.js')],
+        mara_pipelines_file(filename='system-stats-chart.js'): charts + [_own('charts/system-stats-chart.js')],
+    }
+
+
+def _composed(files: list[str]) -> list[str]:
+    """`files` with mara's swapped ones replaced, each file once, in the order of first use."""
+    swaps = _swaps()
+    return list(dict.fromkeys(file for url in files for file in swaps.get(url, [url])))
+
+
+@wrap(mara_app.layout.js_files)
+def js_files(original, response) -> list:
+    """mara's scripts and the page's, Popper before Bootstrap, the project's charts instead of Google's."""
+    return _composed(original(response))
+
+
 @wrap(mara_app.layout.css_files)
 def css_files(original, response) -> list:
-    """mara's styles, then the project's own."""
-    return original(response) + [flask.url_for('app_ui.static', filename='app.css')]
-
-
-# Wrapped by hand rather than with @wrap: mara_fixes already replaced js_files by a function of its own module,
-# and @wrap patches the module that the function to wrap names as its own (here app.mara_fixes).
-_original_js_files = mara_app.layout.js_files
-
-
-def js_files(response) -> list:
-    """Google's chart loader (needs internet) replaced by Chart.js and a shim of the Google Charts API it serves."""
-    charts = [flask.url_for('app_ui.static', filename='charts/chart.umd.min.js'),
-              flask.url_for('app_ui.static', filename='charts/google-charts-shim.js')]
-    return [file for url in _original_js_files(response)
-            for file in (charts if url == 'https://www.gstatic.com/charts/loader.js' else [url])]
-
-
-mara_app.layout.js_files = js_files
+    """mara's styles and the page's, then the project's own."""
+    return _composed(original(response) + [_own('app.css')])

@@ -1,6 +1,6 @@
 """Headless Chromium (Debian's /usr/bin/chromium) driven by Playwright, for the browser tests and screenshots.
 
-Pages must work offline (mara's charts are drawn by the project's Chart.js shim, see app/wiring.py), so every
+Pages must work offline (the project draws mara's charts with Chart.js, app/ui/static/charts), so every
 request that leaves the app's server is refused and recorded: a test sees it in `page.problems`.
 """
 

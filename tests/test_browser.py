@@ -1,7 +1,7 @@
 """The web UI in headless Chromium, served by gunicorn on 127.0.0.1, after real ETL runs on sample data.
 
-Each page is checked for what a user sees: the dependency graph (graphviz SVG), the charts (Chart.js, through
-the project's Google Charts shim), the node table, the SQL of a task, the star schemas, the settings, and no
+Each page is checked for what a user sees: the dependency graph (graphviz SVG), the charts (drawn with
+Chart.js by app/ui/static/charts), the node table, the SQL of a task, the star schemas, the settings, and no
 console errors nor requests to other hosts. A run of a real pipeline is started by clicking (run control itself,
 with pipelines of its own, is tested in tests/test_runs_browser.py).
 """

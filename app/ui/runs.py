@@ -109,9 +109,10 @@ def _live_run_id() -> int | None:
 # ---------------------------------------------------------------- pages
 
 def _assets() -> dict:
+    """mara's scripts and styles of its run page (app/wiring.py serves the project's charts in place of mara's)."""
     static = functools.partial(flask.url_for, 'mara_pipelines.static')
-    return {'js_files': ['https://www.gstatic.com/charts/loader.js', static(filename='timeline-chart.js'),
-                         static(filename='system-stats-chart.js'), static(filename='utils.js'),
+    return {'js_files': [static(filename='timeline-chart.js'), static(filename='system-stats-chart.js'),
+                         static(filename='utils.js'),
                          flask.url_for('app_ui.static', filename='runs.js')],
             'css_files': [static(filename='timeline-chart.css'), static(filename='run-page.css'),
                           static(filename='common.css'), flask.url_for('app_ui.static', filename='runs.css')]}
@@ -361,7 +362,7 @@ ORDER BY stats.timestamp'''
 def _system_stats(path: str, run_id: int | None):
     """The system statistics of a node's run, on mara's pipeline and task pages: every measurement, however few
     (mara shows none below 15, which hid them for every run shorter than 15 s), in the column order in which
-    mara's system-stats-chart.js reads them (mara's own query gives disc reads where the chart expects CPU)."""
+    the system-stats chart reads them (app/ui/static/charts; mara's own query gives disc reads where it expects CPU)."""
     if not mara_config.display_system_statistics():
         return ''
     node, _found = pipelines.find_node(path.split('/'))

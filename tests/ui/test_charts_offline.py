@@ -1,35 +1,63 @@
-"""mara-pipelines' charts work offline: Google's chart loader is replaced by Chart.js and a shim of the
-Google Charts API (app/ui/static/charts, served by the js_files wrap in app/wiring.py).
+"""mara-pipelines' charts work offline: the pages load the project's two charts, drawn with Chart.js and its
+date-fns adapter (app/ui/static/charts), in place of Google's chart loader and mara's chart scripts, through the
+composed `js_files` of app/wiring.py.
 
-The browser test runs the app on a free local port, opens the utils pipeline page in headless Chromium, refuses
-every request that does not go to 127.0.0.1 and checks that the run-time chart and the system-statistics chart
-are drawn, without console errors, and that clicking a point of the run-time chart selects that run.
+The browser test runs the app on a free local port after two real runs of the utils pipeline, opens its pipeline
+page and the page of its last run in headless Chromium (every request that leaves 127.0.0.1 refused) and checks
+that both charts show exactly the runs' durations and system statistics from mara's database and the run's log.
 """
 
-import os
+import calendar
+import datetime
+import hashlib
+import json
+import re
 import threading
-import urllib.parse
 
 import pytest
 
-GSTATIC_LOADER = 'https://www.gstatic.com/charts/loader.js'
-CHART_SCRIPTS = ['/app-ui/static/charts/chart.umd.min.js', '/app-ui/static/charts/google-charts-shim.js']
-CHROMIUM = '/usr/bin/chromium'
-CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-                 '--disable-sync', '--no-first-run']
-SCREENSHOTS = '/tmp/test_charts_offline-{}.png'  # one per chart, to look at
+from app import config, wiring
+from app.runs import event_log
+from tests.browser import chromium, new_page
+
+CHARTS = config.PROJECT_ROOT / 'app' / 'ui' / 'static' / 'charts'
+LIBRARY = [f'/app-ui/static/{file}' for file in wiring.CHART_LIBRARY]
+RUN_TIME_CHART = '/app-ui/static/charts/run-time-chart.js'
+SYSTEM_STATS_CHART = '/app-ui/static/charts/system-stats-chart.js'
+MARAS_CHARTS = ['/pipelines/static/run-time-chart.js', '/pipelines/static/system-stats-chart.js']
+MEASURES = ['CPU', 'Disc read', 'Disc write', 'Net in', 'Net out', 'Mem', 'Swap', 'IOWait']
+STATISTICS_COLUMNS = ['cpu_usage', 'disc_read', 'disc_write', 'net_recv', 'net_sent', 'mem_usage', 'swap_usage',
+                      'iowait']  # in the order of MEASURES
 
 
-def test_pages_load_chart_js_and_the_shim_instead_of_google(client):
-    for url in ['/pipelines/utils', '/runs']:  # a node page and the Runs page
-        html = client.get(url).get_data(as_text=True)
-        assert 'gstatic.com' not in html, url
-        positions = [html.find(f'<script src="{script}?') for script in CHART_SCRIPTS]
-        assert -1 < positions[0] < positions[1] < html.find('system-stats-chart.js'), url
-    for script in CHART_SCRIPTS:
+def _scripts(client, url: str) -> list[str]:
+    return re.findall(r'<script src="([^"?]+)', client.get(url).get_data(as_text=True))
+
+
+def test_pages_load_the_projects_charts_instead_of_googles(client):
+    node_page, runs_page = _scripts(client, '/pipelines/utils'), _scripts(client, '/runs')
+    for scripts, charts in [(node_page, [RUN_TIME_CHART, SYSTEM_STATS_CHART]), (runs_page, [SYSTEM_STATS_CHART])]:
+        assert not [script for script in scripts if 'gstatic' in script or 'shim' in script
+                    or script in MARAS_CHARTS], scripts
+        assert len(scripts) == len(set(scripts)), scripts  # each once
+        positions = [scripts.index(script) for script in LIBRARY + charts]
+        assert positions == sorted(positions), scripts  # Chart.js, its adapter, common.js, then the charts
+    assert RUN_TIME_CHART not in runs_page
+    assert '/pipelines/static/kolorwheel.js' in node_page and '/pipelines/static/utils.js' in node_page
+    for script in LIBRARY + [RUN_TIME_CHART, SYSTEM_STATS_CHART]:
         response = client.get(script)
         assert response.status_code == 200 and 'javascript' in response.content_type, script
         response.close()
+    styles = re.findall(r'<link rel="stylesheet" href="([^"?]+)', client.get('/runs').get_data(as_text=True))
+    assert styles[-1] == '/app-ui/static/app.css' and '/app-ui/static/runs.css' in styles, styles
+
+
+def test_the_vendored_files_are_the_pinned_ones():
+    """Each vendored file has the sha256 that the charts README pins."""
+    pins = re.findall(r'^\| `([^`]+)` \| .*? \| `([0-9a-f]{64})` \|', (CHARTS / 'README.md').read_text(), re.MULTILINE)
+    assert {file for file, _ in pins} == {'chart.umd.min.js', 'chartjs-adapter-date-fns.bundle.min.js'}, pins
+    for file, sha256 in pins:
+        assert hashlib.sha256((CHARTS / file).read_bytes()).hexdigest() == sha256, file
 
 
 @pytest.fixture
@@ -46,31 +74,25 @@ def server_url(app):
 
 @pytest.fixture
 def utils_runs(fresh_databases, flask_cli, mara_db_query):
-    """Two runs of the utils pipeline in fresh databases, so that the run-time chart shows exactly these;
-    returns {run_id: start time in ms}. Each run samples system statistics several times a second.
-    """
+    """Two runs of the utils pipeline in fresh databases: {run_id: (start time in ms, duration in s)}, as the
+    run-time chart's query rounds them. Each run samples system statistics several times a second."""
     for _ in range(2):
         result = flask_cli('mara-pipelines', 'run', '--path', 'utils', '--disable-colors')
         assert result.returncode == 0, result.stdout + result.stderr
-    runs = dict(mara_db_query("SELECT run_id, (extract(EPOCH FROM start_time) * 1000)::FLOAT "
-                              "FROM data_integration_node_run WHERE node_path = '{utils}' AND succeeded IS NOT NULL"))
-    latest_run = max(runs)
-    statistics = """
-    FROM data_integration_node_run nr
-    JOIN data_integration_system_statistics stats ON stats.timestamp BETWEEN nr.start_time AND nr.end_time
-    WHERE nr.run_id = %s AND nr.node_path = '{utils}'"""
-    assert mara_db_query('SELECT count(*)' + statistics, (latest_run,))[0][0] >= 2
-    return runs
+    return {run_id: (start, float(duration)) for run_id, start, duration in mara_db_query(
+        "SELECT run_id, floor(extract(EPOCH FROM start_time) * 1000)::BIGINT, "  # JavaScript dates have milliseconds
+        "       round(extract(EPOCH FROM end_time - start_time)::NUMERIC, 2) "
+        "FROM data_integration_node_run WHERE node_path = '{utils}' AND succeeded ORDER BY run_id")}
 
 
-# The size of a chart's canvas and of its container, and whether anything was painted on the canvas
+# A chart's canvas and container, whether anything was painted, its points and axis labels
 CHART_STATE = """containerId => {
     const container = document.getElementById(containerId);
     const canvas = container && container.querySelector('canvas');
-    if (!canvas) {
+    const chart = canvas && Chart.getChart(canvas);
+    if (!chart) {
         return null;
     }
-    const chart = Chart.getChart(canvas);
     const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     let painted = 0;
     for (let i = 3; i < pixels.length; i += 4) {
@@ -78,120 +100,113 @@ CHART_STATE = """containerId => {
     }
     const box = element => {
         const rect = element.getBoundingClientRect();
-        return {left: rect.left, top: rect.top, right: rect.right, bottom: rect.bottom,
-                width: rect.width, height: rect.height};
+        return {width: rect.width, height: rect.height};
     };
     return {canvas: box(canvas), container: box(container), painted: painted,
-            series: chart.data.datasets.map(dataset => [dataset.label, dataset.data.length]),
+            series: chart.data.datasets.map(dataset => [dataset.label, dataset.data.map(point => [point.x, point.y])]),
+            xAxis: chart.scales.x.type, yLabels: chart.scales.y ? chart.scales.y.ticks.map(tick => tick.label) : null,
             legend: chart.options.plugins.legend.display};
 }"""
 
-# Draws a chart of its own with the shim, clicks its second point and reports selection and 'select' events
-SELECTION_CHECK = """async () => {
-    const div = document.createElement('div');
-    div.style.cssText = 'position: fixed; left: 100px; top: 100px; width: 400px; height: 150px; z-index: 9999';
-    document.body.appendChild(div);
-    await google.charts.load('current', {packages: ['corechart']});
-    const data = new google.visualization.DataTable();
-    data.addColumn('datetime', 'Time');
-    data.addColumn('number', 'Duration');
-    data.addColumn({type: 'boolean', role: 'certainty'});
-    data.addColumn('number', 'Other');
-    data.addRows([[new Date('2024-01-01T10:00:00Z'), 1, true, 2],
-                  ['2024-01-02T10:00:00Z', {v: 3, f: 'three'}, false, null],
-                  [new Date('2024-01-03T10:00:00Z'), 2, true, 1]]);
-    const chart = new google.visualization.LineChart(div);
-    chart.draw(data, {legend: {position: 'off'}, series: {0: {color: '#0275d8'}}, vAxis: {viewWindow: {min: 0}}});
-    const events = [];
-    google.visualization.events.addListener(chart, 'select', () => events.push(chart.getSelection()));
-    const canvas = div.querySelector('canvas');
-    const point = Chart.getChart(canvas).getDatasetMeta(0).data[1];
+# Moves the mouse to a point of a dataset and returns the page position of the point
+POINT = """([containerId, dataset, index]) => {
+    const canvas = document.querySelector('#' + containerId + ' canvas');
+    canvas.scrollIntoView({block: 'center'});
+    const element = Chart.getChart(canvas).getDatasetMeta(dataset).data[index];
     const rect = canvas.getBoundingClientRect();
-    window.__selectionCheck = {chart: chart, events: events};
-    return {x: rect.left + point.x, y: rect.top + point.y, range: data.getColumnRange(1),
-            formatted: data.getFormattedValue(1, 1), canvasWidth: canvas.width};
+    return {x: rect.left + element.x, y: rect.top + element.y};
+}"""
+
+TOOLTIP = """containerId => {
+    const tooltip = Chart.getChart(document.querySelector('#' + containerId + ' canvas')).tooltip;
+    return tooltip.opacity > 0 ? tooltip.body.map(item => item.lines.join(' ')) : null;
 }"""
 
 
-def test_charts_render_offline(app, utils_runs, server_url, tmp_path):
-    sync_api = pytest.importorskip('playwright.sync_api')
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f'{CHROMIUM} is not installed')
+def _wait_for_chart(page, container: str) -> dict:
+    page.wait_for_function('id => { const canvas = document.querySelector("#" + id + " canvas");'
+                           '        return canvas && canvas.width > 0 && canvas.height > 0; }',
+                           arg=container, timeout=30000)
+    page.wait_for_load_state('networkidle')
+    state = page.evaluate(CHART_STATE, container)
+    canvas, box = state['canvas'], state['container']
+    assert canvas['width'] > 100 and canvas['height'] > 50, state
+    assert abs(canvas['width'] - box['width']) <= 1 and abs(canvas['height'] - box['height']) <= 1, state  # sized
+    assert state['painted'] > 500 and state['xAxis'] == 'time', state
+    return state
 
-    external_requests, console_errors = [], []
 
-    def route(route):
-        if urllib.parse.urlsplit(route.request.url).hostname == '127.0.0.1':
-            route.continue_()
-        else:
-            external_requests.append(route.request.url)
-            route.abort()
+def _hover(page, container: str, dataset: int, index: int) -> list[str]:
+    point = page.evaluate(POINT, [container, dataset, index])
+    page.mouse.move(point['x'], point['y'])
+    page.wait_for_function(f'() => ({TOOLTIP})("{container}") !== null', timeout=5000)
+    return page.evaluate(TOOLTIP, container)
 
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page(viewport={'width': 1400, 'height': 1300})
-            page.route('**/*', route)
-            page.on('console', lambda message: message.type == 'error' and console_errors.append(message.text))
-            page.on('pageerror', lambda error: console_errors.append(str(error)))
 
-            page.goto(f'{server_url}/pipelines/utils', wait_until='load')
-            # both charts arrive with content that the page loads asynchronously
-            for container in ['run-time-chart', 'system-stats-chart']:
-                page.wait_for_function(
-                    """id => { const canvas = document.querySelector('#' + id + ' canvas');
-                               return canvas && canvas.width > 0 && canvas.height > 0; }""",
-                    arg=container, timeout=30000)
-            page.wait_for_timeout(500)  # the fade-in of the loaded content
-            for container in ['run-time-chart', 'system-stats-chart']:
-                page.locator(f'#{container}').screenshot(path=SCREENSHOTS.format(container))
+# The system statistics of a run of utils, in the order of MEASURES, with the time as a JavaScript date has it
+STATISTICS = f"""
+SELECT floor(extract(EPOCH FROM stats.timestamp) * 1000)::BIGINT, {', '.join(f'stats.{c}' for c in STATISTICS_COLUMNS)}
+FROM data_integration_node_run nr
+JOIN data_integration_system_statistics stats ON stats.run_id = nr.run_id
+                                              AND stats.timestamp BETWEEN nr.start_time AND nr.end_time
+WHERE nr.run_id = %s AND nr.node_path = '{{utils}}' ORDER BY stats.timestamp"""
 
-            run_time, system_stats = (page.evaluate(CHART_STATE, container)
-                                      for container in ['run-time-chart', 'system-stats-chart'])
-            for state in [run_time, system_stats]:
-                canvas, container = state['canvas'], state['container']
-                assert canvas['width'] > 100 and canvas['height'] > 50, state
-                # sized to its container
-                assert abs(canvas['width'] - container['width']) <= 1, state
-                assert abs(canvas['height'] - container['height']) <= 1, state
-                assert state['painted'] > 500, state
-            assert run_time['series'][0] == ['utils', len(utils_runs)], run_time
-            assert not run_time['legend'] and system_stats['legend']
-            assert [label for label, _ in system_stats['series']] == \
-                ['CPU', 'Disc read', 'Disc write', 'Net in', 'Net out', 'Mem', 'Swap', 'IOWait']
-            assert all(points >= 2 for _, points in system_stats['series']), system_stats
 
-            # a click on the point of the older run switches the last-runs card to that run
-            older_run = min(utils_runs)
-            point = page.evaluate("""startTime => {
-                const canvas = document.querySelector('#run-time-chart canvas');
-                canvas.scrollIntoView({block: 'center'});
-                const chart = Chart.getChart(canvas);
-                const index = chart.data.datasets[0].data.findIndex(p => Math.abs(p.x - startTime) < 1);
-                const element = chart.getDatasetMeta(0).data[index];
-                const rect = canvas.getBoundingClientRect();
-                return index < 0 ? null : {x: rect.left + element.x, y: rect.top + element.y};
-            }""", utils_runs[older_run])
-            assert point, 'no point for the older run in the run-time chart'
-            page.mouse.click(point['x'], point['y'])
-            page.wait_for_function(f"() => $('#last-runs-selector').val() === '{older_run}'", timeout=10000)
+def _measurements(rows) -> list[list]:
+    """The series of the system-stats chart, from rows of [time in ms, *STATISTICS_COLUMNS]."""
+    return [[measure, [[row[0], row[1 + column]] for row in rows]] for column, measure in enumerate(MEASURES)]
 
-            # getSelection() and 'select' events, on a chart drawn with the shim
-            own_chart = page.evaluate(SELECTION_CHECK)
-            assert own_chart['range'] == {'min': 1, 'max': 3} and own_chart['formatted'] == 'three'
-            assert own_chart['canvasWidth'] > 0
-            # Chart.js handles mouse events in the next animation frame
-            select_events = 'count => window.__selectionCheck.events.length >= count'
-            page.mouse.click(own_chart['x'], own_chart['y'])
-            page.wait_for_function(select_events, arg=1, timeout=5000)
-            assert page.evaluate('() => window.__selectionCheck.events') == [[{'row': 1, 'column': 1}]]
-            page.mouse.click(own_chart['x'], own_chart['y'])  # a second click unselects
-            page.wait_for_function(select_events, arg=2, timeout=5000)
-            assert page.evaluate('() => window.__selectionCheck.events') == [[{'row': 1, 'column': 1}], []]
-            assert page.evaluate('() => window.__selectionCheck.chart.getSelection()') == []
-            page.wait_for_timeout(300)
-        finally:
-            browser.close()
 
-    assert external_requests == []
-    assert console_errors == []
+def test_both_charts_draw_the_real_runs_offline(app, utils_runs, server_url, mara_db_query):
+    latest, older = max(utils_runs), min(utils_runs)
+    statistics, older_statistics = (mara_db_query(STATISTICS, (run_id,)) for run_id in (latest, older))
+    assert len(statistics) >= 2 and any(row[1] for row in statistics), statistics
+    logged = [json.loads(entry.data) for entry in event_log.read(event_log.path(latest))
+              if entry.event == 'SystemStatistics']
+    assert len(logged) >= 2, logged
+
+    with chromium() as browser:
+        page = new_page(browser, server_url, height=1300)
+        page.goto('/pipelines/utils')
+        run_time, system_stats = (_wait_for_chart(page, container) for container in
+                                  ['run-time-chart', 'system-stats-chart'])
+        # one point per run, at its start, with its duration; the duration axis in mara's labels
+        assert run_time['series'][0] == ['utils', [[start, duration] for start, duration in utils_runs.values()]]
+        assert {name for name, _ in run_time['series'][1:]} == {'initialize_utils', 'create_time_dimension'}
+        assert run_time['yLabels'][0] in ('0ms', '0s') and all(re.fullmatch(r'\d+(ms|s)', label)
+                                                                for label in run_time['yLabels']), run_time
+        assert not run_time['legend'] and system_stats['legend']
+        # every measurement of the latest run, each column in its own series
+        assert system_stats['series'] == _measurements(statistics)
+
+        # the tooltips: the run's outcome and duration as mara formats it; the measurements at a moment
+        duration = page.evaluate(f'formatDuration({round(1000 * utils_runs[older][1])})')
+        assert _hover(page, 'run-time-chart', 0, 0) == [f'utils: succeeded, {duration}']
+        cpu = re.fullmatch(r'CPU: (\d+\.\d) %', _hover(page, 'system-stats-chart', 0, 1)[0])
+        assert float(cpu[1]) == pytest.approx(statistics[1][1], abs=0.05), (cpu[0], statistics[1])
+        # a click on the point of the older run switches the last-runs card to that run, with its statistics
+        point = page.evaluate(POINT, ['run-time-chart', 0, 0])
+        page.mouse.click(point['x'], point['y'])
+        page.wait_for_function(f"() => $('#last-runs-selector').val() === '{older}'", timeout=10000)
+        page.wait_for_function('points => { const canvas = document.querySelector("#system-stats-chart canvas");'
+                               '            const chart = canvas && Chart.getChart(canvas);'
+                               '            return chart && chart.data.datasets[0].data.length === points; }',
+                               arg=len(older_statistics), timeout=10000)
+        assert _wait_for_chart(page, 'system-stats-chart')['series'] == _measurements(older_statistics)
+
+        # the run's page draws the statistics one event after the other, from the run's log
+        page.goto(f'/runs/{latest}')
+        page.locator('body.run-finished').wait_for(state='attached', timeout=30000)
+        live = _wait_for_chart(page, 'system-stats-chart')
+        assert live['series'] == _measurements(
+            [[_milliseconds(event['timestamp'])] + [event[column] for column in STATISTICS_COLUMNS]
+             for event in logged]), live
+        assert not page.problems.all(), page.problems
+        assert page.problems.external_requests == []
+        page.context.close()
+
+
+def _milliseconds(timestamp: str) -> int:
+    """An ISO time of the run's log as a JavaScript date has it."""
+    time = datetime.datetime.fromisoformat(timestamp)
+    return calendar.timegm(time.utctimetuple()) * 1000 + time.microsecond // 1000

@@ -4,7 +4,7 @@
  * of the run, so that a page opened late (or reloaded, or in a second browser) shows all of it and then goes on
  * live. Times come from the events (the server's clock), so that a late page draws the timeline as it happened.
  *
- * Uses mara's drawTimelineChart, SystemStatsChart, nodeLinks and formatNodeOutput.
+ * Uses mara's drawTimelineChart, nodeLinks and formatNodeOutput, and SystemStatsChart (charts/system-stats-chart.js).
  *
  * @param options.eventsUrl  the run's event stream
  * @param options.baseUrl    the url of the pipelines pages
