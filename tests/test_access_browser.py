@@ -11,6 +11,7 @@ import threading
 import pytest
 
 from app import access
+from app.runs import records
 from tests.browser import chromium, new_page
 from tests.servers import gunicorn, last_run_id, open_run_ids
 
@@ -98,6 +99,9 @@ def test_without_the_run_permission_no_run_button_works(browser, utils_ready, ac
             run_id = _run_finished(admin)
             assert run_id == last_run_id() == runs_before + 1
             admin.locator('#main-output-area', has_text='initialize_utils.sql').wait_for()  # the output, live
+            assert records.get(run_id)['started_by'] == 'web admin@example.com'  # who started it, not mara's guest
+            assert f'Run {run_id} of pipeline utils [initialize_utils], started by web admin@example.com' in \
+                admin.locator('#main-output-area').inner_text()
             for page in (viewer, admin):
                 assert not page.problems.page_errors, page.problems
         finally:
