@@ -1,5 +1,8 @@
 """Access control as the browser sees it, in headless Chromium against gunicorn: without the run permission there
 is no Run button that works, and a page of another origin cannot start a run or change the ACL.
+
+A run starts only with the start form's POST to /runs/new (mara's Run buttons lead to the form, app/ui/runs.py):
+that POST, the rerun, the cancel and the ACL's changes are what must be refused.
 """
 
 import contextlib
