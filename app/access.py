@@ -146,6 +146,14 @@ def email_of_request() -> str:
         flask.abort(400, f'The header {header} does not contain an email address.')
 
 
+def current_user_email() -> str:
+    """Replaces mara_page.acl.current_user_email, a stub that always says guest@localhost (mara-acl only sets
+    flask.g): who started or cancelled a run from the web UI."""
+    if flask.has_request_context() and hasattr(flask.g, 'current_user_email'):
+        return flask.g.current_user_email
+    return GUEST_EMAIL
+
+
 def role_for_new_user(is_first_user: bool = False, email: str = '') -> str:
     """The first account, and the guest of the development server, are Admins; everyone else gets NEW_USER_ROLE."""
     if is_first_user or (email == GUEST_EMAIL and not login_required()):
@@ -308,6 +316,7 @@ def init_app(flask_app: flask.Flask) -> None:
 
 patch(acl.current_user_has_permissions)(lambda resources: current_user_has_permissions(resources))
 patch(acl.user_has_permissions)(lambda email, resources: user_has_permissions(email, resources))
+patch(acl.current_user_email)(lambda: current_user_email())
 patch(mara_acl.views._handle_login)(lambda: email_of_request())
 patch(mara_acl.config.require_email_http_header)(lambda: login_required())
 patch(mara_acl.config.email_http_header)(lambda: config.email_http_header())

@@ -11,7 +11,7 @@ import flask
 import pytest
 
 from app import access, config
-from tests.servers import last_run_id, open_run_ids, wait_for
+from tests.servers import last_run_id, open_run_ids
 
 HEADER = config.email_http_header()
 SAME_SITE = {'Sec-Fetch-Site': 'same-origin'}  # what Chromium sends from the app's own pages
@@ -140,6 +140,10 @@ def test_a_new_user_may_view_pipelines_only(client, login_required, utils_ready)
         assert response.status_code == 403, url
         assert message(response).startswith(f'viewer@example.com (role Guest) may not {what}.'), message(response)
     assert client.get('/db/dwh/.schemas', headers=viewer).get_data(as_text=True).count(PERMISSION_MESSAGE) == 1
+    for url, data in (('/runs/new', START), ('/runs/rerun', {}), (f'/runs/{runs_before}/cancel', {})):
+        response = client.post(url, data=data, headers=viewer)  # from a page of this site, but without the permission
+        assert response.status_code == 403, url
+        assert message(response).startswith('viewer@example.com (role Guest) may not start runs.'), message(response)
     response = client.post('/acl/add-user', data={'email': 'evil@example.com', 'role': 'Admin'}, headers=viewer)
     assert response.status_code == 403
     assert last_run_id() == runs_before
@@ -255,8 +259,10 @@ def test_runs_start_from_this_site(client, utils_ready):
     assert client.get(START_FORM, headers={'Sec-Fetch-Site': 'none'}).status_code == 200  # typed into the address bar
     assert client.get(RUN_PAGE, headers={'Referer': 'http://localhost/pipelines/utils'}).status_code == 302
     started = client.post('/runs/new', data=START, headers={'Origin': 'http://localhost:80', **SAME_SITE})
-    assert started.status_code == 303, started.get_data(as_text=True)
-    wait_for(lambda: last_run_id() == runs_before + 1 and not open_run_ids(), 120, 'the run to finish')
+    assert (started.status_code, started.location) == (303, f'/runs/{runs_before + 1}'), started.get_data(as_text=True)
+    stream = client.get(f'{started.location}/events').get_data(as_text=True)  # what its page shows, to the end
+    assert '"succeeded": true' in stream.split('event: RunFinished')[-1]
+    assert last_run_id() == runs_before + 1 and not open_run_ids()
 
 
 @pytest.mark.parametrize('url, status, text', [

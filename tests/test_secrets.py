@@ -12,13 +12,16 @@ import os
 import re
 import secrets
 import subprocess
+import urllib.error
 import urllib.parse
+import urllib.request
 
 import pytest
 
 from app import access, config, masking
 from app.pipelines import root_pipeline
-from tests.servers import PROJECT_ROOT, gunicorn
+from app.runs import event_log
+from tests.servers import PROJECT_ROOT, gunicorn, last_run_id
 from tests.servers import http_get as fetch
 
 ADMIN = 'secrets-admin@example.com'
@@ -94,26 +97,62 @@ def _node_urls(node, path=()):
             yield from _node_urls(child, (*path, child.id))
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect is the answer
+
+
+def send(url: str, headers: dict, form: dict | None = None) -> tuple[int, str, str]:
+    """(status, Location, body) of a GET, or of a POST of `form`; redirects are not followed."""
+    request = urllib.request.Request(url, headers=headers, method='GET' if form is None else 'POST',
+                                     data=None if form is None else urllib.parse.urlencode(form).encode())
+    try:
+        with urllib.request.build_opener(_NoRedirects).open(request, timeout=60) as response:
+            return response.status, response.headers.get('Location', ''), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get('Location', ''), error.read().decode()
+
+
 def test_every_page_the_web_runs_and_the_servers_log(planted, tmp_path, mara_db_query):
     log = tmp_path / 'gunicorn.log'
     access.set_role(ADMIN, 'Admin')
     admin = {config.email_http_header(): ADMIN, 'Sec-Fetch-Site': 'same-origin'}
     with gunicorn(workers=1, production=True, env=planted['env'], log_file=log) as base_url:
-        status, stream = fetch(f'{base_url}/pipelines/utils/do-run/initialize_utils', admin)  # a run in the browser
-        assert status == 200 and "PGPASSWORD='***' " in stream  # control
+        # a run in the browser: the start form's POST, then the run's live output as its page reads it
+        status, location, body = send(f'{base_url}/runs/new', admin, {'path': 'utils', 'nodes': 'initialize_utils'})
+        assert status == 303, body
+        run_id = int(re.fullmatch(r'(?:http://[^/]+)?/runs/(\d+)', location)[1])
+        status, stream = fetch(f'{base_url}/runs/{run_id}/events', admin)  # until the run has finished
+        assert status == 200 and 'event: RunFinished' in stream
+        assert "PGPASSWORD='***' " in stream  # control
         assert leaks(stream, planted) == []
+        live_log = event_log.path(run_id).read_text()  # what the stream is read from
+        assert "PGPASSWORD='***' " in live_log  # control
+        assert leaks(live_log, planted) == []
 
         pages = {}
         for url in [*_node_urls(root_pipeline()), '/mara-app/configuration', '/mara-app/navigation-bar', '/acl',
-                    '/db/', '/db/dwh', '/db/dwh/.schemas', '/db/mara']:
+                    '/db/', '/db/dwh', '/db/dwh/.schemas', '/db/mara', '/runs', f'/runs/{run_id}',
+                    '/runs/new?path=utils&nodes=initialize_utils']:
             status, pages[url] = fetch(base_url + url, admin)
             assert status == 200, url
-        errors = [('/pipelines/utils/do-run/nope', admin, 404), ('/pipelines/utils/initialize_utils/run-', admin, 400),
-                  ('/no-such-page', admin, 404), ('/acl/delete-user/x@example.com', admin, 405),
-                  ('/pipelines/utils/do-run', {config.email_http_header(): ADMIN}, 403), ('/pipelines', {}, 403)]
-        for url, headers, expected in errors:
-            status, pages[f'error {url}'] = fetch(base_url + url, headers)
-            assert status == expected, url
+        assert f'Run {run_id}: pipeline utils [initialize_utils]' in pages[f'/runs/{run_id}']  # control
+        # error pages: (method, url, headers, status); mara's run pages no longer run (410), a POST of another site
+        # or without the login header is refused (403)
+        not_logged_in = {'Sec-Fetch-Site': 'same-origin'}
+        errors = [('GET', '/pipelines/utils/do-run/nope', admin, 404),
+                  ('GET', '/pipelines/utils/do-run/initialize_utils', admin, 410),
+                  ('GET', '/pipelines/utils/initialize_utils/run-', admin, 400),
+                  ('GET', '/runs/new?path=utils&nodes=nope', admin, 404), ('GET', '/runs/999999', admin, 404),
+                  ('GET', '/no-such-page', admin, 404), ('GET', '/acl/delete-user/x@example.com', admin, 405),
+                  ('GET', '/runs/rerun', admin, 405), ('POST', '/runs/new', {config.email_http_header(): ADMIN}, 403),
+                  ('POST', '/runs/rerun', not_logged_in, 403), ('GET', '/pipelines', {}, 403),
+                  ('GET', '/pipelines', {config.email_http_header(): 'not an email'}, 400)]
+        for method, url, headers, expected in errors:
+            status, _location, pages[f'error {method} {url}'] = send(base_url + url, headers,
+                                                                      {} if method == 'POST' else None)
+            assert status == expected, (method, url)
+        assert last_run_id() == run_id  # none of them started a run
     assert len(pages) > 100
     assert {url: leaks(page, planted) for url, page in pages.items() if leaks(page, planted)} == {}
     # controls: the places where the secrets would be
@@ -123,10 +162,13 @@ def test_every_page_the_web_runs_and_the_servers_log(planted, tmp_path, mara_db_
         assert re.search(rf'{setting}\s*[^\n]*?\*\*\*', configuration), setting
     assert str(planted['credentials']) in configuration  # the path is shown, not what is in the file
 
-    stored = '\n'.join(output for (output,) in mara_db_query('SELECT message FROM data_integration_node_output'))
+    stored = '\n'.join(output for (output,) in mara_db_query(
+        'SELECT message FROM data_integration_node_output JOIN data_integration_node_run USING (node_run_id) '
+        'WHERE run_id = %s', (run_id,)))  # the run's output in mara's run log
     assert "PGPASSWORD='***' " in stored  # control
     assert leaks(stored, planted) == []
-    server_log = log.read_text()
+    background_log = config.run_log_dir() / 'background.log'  # the errors of the runs that the web UI started
+    server_log = log.read_text() + (background_log.read_text() if background_log.exists() else '')
     assert 'Booting worker' in server_log  # control: the log was written
     assert leaks(server_log, planted) == []
 
