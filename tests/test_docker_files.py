@@ -555,7 +555,7 @@ def test_the_images_command_refuses_the_default_secret_key(clean_config_env):
     import os
     import subprocess
 
-    from tests.servers import free_port
+    from tests.support.servers import free_port
     cmd = dockerfile_cmd()
     cmd[cmd.index('--bind') + 1] = f'127.0.0.1:{free_port()}'
     cmd[0] = str(PROJECT_ROOT / '.venv' / 'bin' / cmd[0])

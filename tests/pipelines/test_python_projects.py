@@ -7,8 +7,9 @@ import datetime
 import pytest
 
 from app import data_sets
+from tests.support.db import query, reset_databases
 from tests.support.readme import README_FLASK_GITHUB_ROWS, README_QUERY, README_ROWS
-from tests.support.warehouse import assert_succeeded, query, read_day_files, reset_databases, run_etl, write_day
+from tests.support.warehouse import assert_succeeded, read_day_files, run_etl, write_day
 
 PYPI, GITHUB = 'pypi', 'github'
 METRICS = ['number_of_forks', 'number_of_commits', 'number_of_closed_pull_requests']

@@ -11,7 +11,7 @@ import flask
 import pytest
 
 from app import access, config
-from tests.servers import last_run_id
+from tests.support.run_control import last_run_id
 
 HEADER = config.email_http_header()
 SAME_SITE = {'Sec-Fetch-Site': 'same-origin'}  # what Chromium sends from the app's own pages
@@ -33,13 +33,6 @@ def login_required(monkeypatch, fresh_acl):
     """Requests are identified by the login proxy's header, as in production; admin@example.com is an Admin."""
     monkeypatch.setenv('REQUIRE_EMAIL_HTTP_HEADER', 'true')
     access.set_role('admin@example.com', 'Admin')
-
-
-@pytest.fixture(scope='module')
-def utils_ready(app):
-    """The util schema exists: the runs below need it."""
-    result = app.test_cli_runner().invoke(args=['mara-pipelines', 'run', '--path', 'utils', '--disable-colors'])
-    assert result.exit_code == 0, result.output
 
 
 def users(mara_db_query) -> dict:
@@ -120,7 +113,7 @@ def test_an_unknown_email_gets_the_configured_role(client, monkeypatch, login_re
 
 # ---------------------------------------------------------------- permissions
 
-def test_a_new_user_may_view_pipelines_only(client, login_required, utils_ready):
+def test_a_new_user_may_view_pipelines_only(client, login_required, utils_run):
     viewer = as_user('viewer@example.com', **SAME_SITE)
     runs_before = last_run_id()
     page = client.get('/pipelines/utils', headers=viewer)
@@ -184,7 +177,7 @@ def test_a_permission_of_one_user(client, login_required, mara_db_query):
     assert client.get('/acl', headers=as_user('bob@example.com')).status_code == 403
 
 
-def test_running_is_its_own_resource(client, login_required, utils_ready, mara_db_query):
+def test_running_is_its_own_resource(client, login_required, utils_run, mara_db_query):
     access.set_role('runner@example.com', 'Runner')
     access.set_role('viewer@example.com', 'Guest')
     pipelines, run = access.resource_key(access.PIPELINES), access.resource_key(access.RUN)
@@ -239,7 +232,7 @@ CROSS_SITE = [
 
 
 @pytest.mark.parametrize('headers', CROSS_SITE, ids=[json.dumps(h) for h in CROSS_SITE])
-def test_runs_do_not_start_from_other_sites(client, utils_ready, headers):
+def test_runs_do_not_start_from_other_sites(client, utils_run, headers):
     runs_before = last_run_id()
     for url in (RUN_PAGE, DO_RUN, '/pipelines/utils/do-run-with-upstreams/initialize_utils'):
         response = client.get(url, headers=headers)
@@ -248,7 +241,7 @@ def test_runs_do_not_start_from_other_sites(client, utils_ready, headers):
     assert last_run_id() == runs_before
 
 
-def test_runs_start_from_this_site(client, utils_ready):
+def test_runs_start_from_this_site(client, utils_run):
     runs_before = last_run_id()
     assert client.get(RUN_PAGE, headers={'Sec-Fetch-Site': 'none'}).status_code == 200  # typed into the address bar
     assert client.get(RUN_PAGE, headers={'Referer': 'http://localhost/pipelines/utils'}).status_code == 200
@@ -266,7 +259,7 @@ def test_runs_start_from_this_site(client, utils_ready):
      '&#34;utils/initialize_utils&#34; is a task, not a pipeline: run it from the page of its pipeline.'),
     ('/pipelines/utils/initialize_utils/do-run', 400, 'is a task, not a pipeline'),
 ])
-def test_unknown_nodes_and_paths_are_answered_with_the_reason(client, utils_ready, url, status, text):
+def test_unknown_nodes_and_paths_are_answered_with_the_reason(client, utils_run, url, status, text):
     runs_before = last_run_id()
     response = client.get(url, headers=SAME_SITE)
     assert response.status_code == status

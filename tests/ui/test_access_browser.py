@@ -11,24 +11,12 @@ import threading
 import pytest
 
 from app import access
-from tests.browser import chromium, new_page
-from tests.servers import gunicorn, last_run_id, open_run_ids
+from tests.browser import new_page
+from tests.support.run_control import last_run_id, open_runs
+from tests.support.servers import gunicorn
 
-ATTACKER_PORTS = range(5600, 5700)  # this worktree's range of ports for servers
 RUN_STREAM = '/pipelines/utils/do-run/initialize_utils'
 RUN_PAGE = '/pipelines/utils/run-/initialize_utils'
-
-
-@pytest.fixture(scope='module')
-def utils_ready(app):
-    result = app.test_cli_runner().invoke(args=['mara-pipelines', 'run', '--path', 'utils', '--disable-colors'])
-    assert result.exit_code == 0, result.output
-
-
-@pytest.fixture(scope='module')
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
@@ -48,7 +36,7 @@ def _run_buttons(page) -> dict:
             'checkboxes': page.locator('.pipeline-node-checkbox').count()}
 
 
-def test_without_the_run_permission_no_run_button_works(browser, utils_ready, accounts):
+def test_without_the_run_permission_no_run_button_works(browser, utils_run, accounts):
     env = {'SECRET_KEY': secrets.token_urlsafe(48), 'ALLOW_RUN_FROM_WEB_UI': 'true'}
     with gunicorn(workers=1, production=True, env=env) as base_url:
         viewer = new_page(browser, base_url, email='viewer@example.com')
@@ -69,7 +57,7 @@ def test_without_the_run_permission_no_run_button_works(browser, utils_ready, ac
                 source.addEventListener('RunStarted', () => { source.close(); resolve('started'); });
             })""", RUN_STREAM)
             assert stream_error == 'refused'
-            assert last_run_id() == runs_before and not open_run_ids()
+            assert last_run_id() == runs_before and not open_runs()
 
             # control: on the same server an Admin has the buttons, and they work
             admin.goto('/pipelines/utils')
@@ -108,7 +96,7 @@ NAVIGATING_PAGE = '<script>location = "{target}{run_page}";</script>'
 
 @contextlib.contextmanager
 def attacker_server(target: str):
-    """Serves the attacking pages on the first free port of ATTACKER_PORTS: /attack and /navigate."""
+    """Serves the attacking pages on a free port: /attack and /navigate."""
     pages = {'/attack': ATTACK_PAGE, '/navigate': NAVIGATING_PAGE}
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -123,16 +111,11 @@ def attacker_server(target: str):
         def log_message(self, *args):
             pass
 
-    for port in ATTACKER_PORTS:
-        with contextlib.suppress(OSError):
-            server = http.server.ThreadingHTTPServer(('127.0.0.1', port), Handler)
-            break
-    else:
-        raise RuntimeError(f'no free port in {ATTACKER_PORTS}')
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield port
+        yield server.server_address[1]
     finally:
         server.shutdown()
         server.server_close()
@@ -162,7 +145,7 @@ def _browser_page(browser, allowed: tuple):
 
 
 @pytest.mark.parametrize('attacker_host', ['localhost', '127.0.0.1'], ids=['cross-site', 'same-site, other port'])
-def test_a_page_of_another_origin_cannot_start_a_run_nor_change_the_acl(browser, utils_ready, mara_db_query, tmp_path,
+def test_a_page_of_another_origin_cannot_start_a_run_nor_change_the_acl(browser, utils_run, mara_db_query, tmp_path,
                                                                           attacker_host):
     mara_db_query('TRUNCATE acl_user, acl_permission')
     log = tmp_path / 'gunicorn.log'
@@ -188,7 +171,7 @@ def test_a_page_of_another_origin_cannot_start_a_run_nor_change_the_acl(browser,
                 ('POST', '/acl/add-user', '403'), ('POST', '/acl/change-user-role/guest@localhost/Nobody', '403'),
                 ('GET', RUN_PAGE, '403')]), attack
             assert 'Refused: this request would change something' in page.locator('#mara-main').inner_text()
-            assert last_run_id() == runs_before and not open_run_ids()
+            assert last_run_id() == runs_before and not open_runs()
             assert mara_db_query('SELECT email, role FROM acl_user') == users_before
 
             # control: the same stream, opened by a page of the app itself, starts the run

@@ -2,8 +2,6 @@
 
 import re
 
-import pytest
-
 import app.config
 from app.pipelines import PIPELINES, root_pipeline
 
@@ -26,17 +24,6 @@ def test_every_node_has_a_lowercase_id_and_a_one_sentence_description(app):
         assert not re.search(r'[.!?]\s+[A-Z]', node.description), (node.id, node.description)
 
 
-@pytest.fixture(scope='module')
-def utils_run_id(app):
-    """Runs the utils pipeline through the CLI and returns the id of that run in mara's run log."""
-    import mara_db.dbs
-    result = app.test_cli_runner().invoke(args=['mara-pipelines', 'run', '--path', 'utils', '--disable-colors'])
-    assert result.exit_code == 0, result.output
-    with mara_db.dbs.cursor_context('mara') as cursor:
-        cursor.execute("SELECT max(run_id) FROM data_integration_run WHERE node_path = ARRAY['utils']")
-        return cursor.fetchone()[0]
-
-
 def _get(client, url: str, content_type: str = 'text/html') -> str:
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
@@ -56,7 +43,7 @@ def test_navigation_bar(client):
     assert top_level == ['Pipelines', 'Runs', 'Data quality', 'DB Schema', 'Configuration', 'ACL']
 
 
-def test_pipeline_pages(client, utils_run_id):
+def test_pipeline_pages(client, utils_run):
     assert 'Root pipeline' in _get(client, '/pipelines') or 'example_project' in _get(client, '/pipelines')
     page = _get(client, '/pipelines/utils')
     assert 'Creates the SQL helpers of schema util and the time dimension.' in page
@@ -66,18 +53,18 @@ def test_pipeline_pages(client, utils_run_id):
     assert 'initialize_utils' in children and 'create_time_dimension' in children
     chart = _get(client, '/pipelines/utils/run-time-chart')
     assert 'Not enough data' in chart or 'drawRunTimeChart' in chart
-    _get(client, f'/pipelines/utils/system-stats/{utils_run_id}')
-    assert 'INSERT 0 30' in _get(client, f'/pipelines/utils/create_time_dimension/run-output/{utils_run_id}')
+    _get(client, f'/pipelines/utils/system-stats/{utils_run}')
+    assert 'INSERT 0 30' in _get(client, f'/pipelines/utils/create_time_dimension/run-output/{utils_run}')
 
 
-def test_task_page_shows_its_sql(client, utils_run_id):
+def test_task_page_shows_its_sql(client, utils_run):
     page = _get(client, '/pipelines/utils/create_time_dimension')
     assert 'Adds the days from FIRST_DATE until LAST_DATE to time.day and removes those outside.' in page
     assert 'create_time_dimension.sql' in page
     assert 'replace_schema' in page and 'generate_series' in page  # the SQL file's content is shown
 
 
-def test_db_schema_pages(client, utils_run_id):
+def test_db_schema_pages(client, utils_run):
     assert 'dwh' in _get(client, '/db/')
     _get(client, '/db/dwh')
     _get(client, '/db/dwh/.schemas')  # lists the schemas that have foreign keys
