@@ -39,6 +39,13 @@ def recompiled(function, replacements: list[tuple[str, str]], why: str):
     return namespace[function.__name__]
 
 
+# Bug 1 (mara-pipelines 3.5.0): `Task.__init__` sets the private generator attribute only for callable
+# `commands`, so for a task built from a list `is_dynamic_commands` (which mara's task page asks) and
+# `add_command(s)` raise AttributeError ('Task' object has no attribute '_Task__dynamic_commands_generator_func').
+# A class-level default fixes every instance. Tested in tests/test_mara_fixes.py.
+mara_pipelines.pipelines.Task._Task__dynamic_commands_generator_func = None
+
+
 # Bug 3 (mara-app 2.5.0): the pages load Bootstrap 4.6.1's `bootstrap.min.js`, which is the build
 # without Popper, but the tooltips that mara.js and the timeline chart switch on need Popper. Every
 # page throws "Bootstrap's tooltips require Popper" once the navigation bar has loaded, which also

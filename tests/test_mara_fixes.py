@@ -12,6 +12,20 @@ from mara_pipelines.commands.bash import RunBash
 import app  # noqa: F401  (applies the fixes)
 
 
+def test_a_task_from_a_list_tells_whether_its_commands_are_dynamic_and_accepts_more():
+    task = pipelines.Task(id='t', description='A task.', commands=[RunBash('true')])
+    assert task.is_dynamic_commands is False
+    task.add_command(RunBash('echo 2'))
+    assert [command.command for command in task.commands] == ['true', 'echo 2']
+
+
+def test_task_bug_is_still_in_the_pinned_version(monkeypatch):
+    monkeypatch.delattr(pipelines.Task, '_Task__dynamic_commands_generator_func')
+    task = pipelines.Task(id='t', description='A task.', commands=[RunBash('true')])
+    with pytest.raises(AttributeError, match='_Task__dynamic_commands_generator_func'):
+        assert task.is_dynamic_commands is not None
+
+
 def _events_when_the_last_ones_arrive_late(run_pipeline, monkeypatch) -> list[str]:
     """The event names of a run of one quick task, read as mara reads them when the executor's last events arrive
     just after mara found the queue empty: the queue says "empty" once, after the executor has ended."""

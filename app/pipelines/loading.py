@@ -318,6 +318,8 @@ CREATE TABLE {_ident(self.layers.data_schema)}.published_day (
         present = {file.day for file in files}
         removed = sorted(day for day in published if day not in present)
         self._write_plan(cursor, planned, removed)
+        self._record_touched_files(cursor, [file for file in files if file not in planned
+                                            and published[file.day].stat_key != file.stat_key])
 
         messages.extend(notes)
         if full:
@@ -331,6 +333,14 @@ CREATE TABLE {_ident(self.layers.data_schema)}.published_day (
             messages.append('Taken out of the warehouse (file removed or outside FIRST_DATE..LAST_DATE): '
                             + _some([published[day].file_name for day in removed]))
         return messages
+
+    def _record_touched_files(self, cursor, files: list[DayFile]) -> None:
+        """Files that were written again with the same content (a download of an unchanged day, a restore): their
+        new size, times and inode are recorded, so that the next run need not compute their hash again."""
+        for file in files:
+            cursor.execute(f'UPDATE {_ident(self.layers.data_schema)}.published_day '
+                           'SET size = %s, mtime_ns = %s, ctime_ns = %s, inode = %s WHERE day_id = %s',
+                           (file.size, file.mtime_ns, file.ctime_ns, file.inode, day_id(file.day)))
 
     def _ensure_raw_table(self, cursor) -> bool:
         """Creates the data schema with the raw table and the record of published days when missing, and

@@ -255,13 +255,14 @@ def _end_without_log(run: dict, offset: int):
 def _selection(path: str, node_ids: list[str]) -> tuple:
     """(pipeline, nodes) of a start request, or 404."""
     pipeline, found = pipelines.find_node([node_id for node_id in path.split('/') if node_id])
+    # (error pages escape their description: app/mara_fixes.py)
     if not found:
-        flask.abort(404, f'There is no pipeline "{_escape(path)}"')
+        flask.abort(404, f'There is no pipeline "{path}".')
     if not isinstance(pipeline, pipelines.Pipeline):
-        flask.abort(400, f'"{_escape(path)}" is a task, not a pipeline: run it from the page of its pipeline')
+        flask.abort(400, f'"{path}" is a task, not a pipeline: run it from the page of its pipeline.')
     missing = [node_id for node_id in node_ids if node_id not in pipeline.nodes]
     if missing:
-        flask.abort(404, f'Pipeline "{_escape(path)}" has no node {_escape(", ".join(missing))}')
+        flask.abort(404, f'The pipeline "{path or "root"}" has no node "{", ".join(missing)}".')
     return pipeline, [pipeline.nodes[node_id] for node_id in node_ids]
 
 

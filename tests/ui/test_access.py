@@ -11,12 +11,15 @@ import flask
 import pytest
 
 from app import access, config
-from tests.support.run_control import last_run_id
+from tests.support.run_control import last_run_id, open_runs
+from tests.support.servers import wait_for
 
 HEADER = config.email_http_header()
 SAME_SITE = {'Sec-Fetch-Site': 'same-origin'}  # what Chromium sends from the app's own pages
-RUN_PAGE = '/pipelines/utils/run-/initialize_utils'
-DO_RUN = '/pipelines/utils/do-run/initialize_utils'
+RUN_PAGE = '/pipelines/utils/run-/initialize_utils'  # mara's: leads to the start form
+DO_RUN = '/pipelines/utils/do-run/initialize_utils'  # mara's: gone (410), runs start with a POST (app/ui/runs.py)
+START_FORM = '/runs/new?path=utils&nodes=initialize_utils'
+START = {'path': 'utils', 'nodes': 'initialize_utils'}  # the form's POST to /runs/new
 PERMISSION_MESSAGE = 'Not enough permissions'
 
 
@@ -187,10 +190,10 @@ def test_running_is_its_own_resource(client, login_required, utils_run, mara_db_
     assert 'id="run-button"' in client.get('/pipelines/utils', headers=runner).get_data(as_text=True)
     children = client.get('/pipelines/utils/pipeline-children-table', headers=runner).get_data(as_text=True)
     assert 'pipeline-node-checkbox' in children
-    assert client.get(RUN_PAGE, headers=runner).status_code == 200
+    assert client.get(START_FORM, headers=runner).status_code == 200
     for url in ('/mara-app/configuration', '/acl'):
         assert client.get(url, headers=runner).status_code == 403, url
-    assert client.get(RUN_PAGE, headers=as_user('viewer@example.com', **SAME_SITE)).status_code == 403
+    assert client.get(START_FORM, headers=as_user('viewer@example.com', **SAME_SITE)).status_code == 403
 
 
 # ---------------------------------------------------------------- no state change without intent
@@ -234,8 +237,8 @@ CROSS_SITE = [
 @pytest.mark.parametrize('headers', CROSS_SITE, ids=[json.dumps(h) for h in CROSS_SITE])
 def test_runs_do_not_start_from_other_sites(client, utils_run, headers):
     runs_before = last_run_id()
-    for url in (RUN_PAGE, DO_RUN, '/pipelines/utils/do-run-with-upstreams/initialize_utils'):
-        response = client.get(url, headers=headers)
+    for url, data in (('/runs/new', START), ('/runs/rerun', {}), (f'/runs/{runs_before}/cancel', {})):
+        response = client.post(url, data=data, headers=headers)
         assert response.status_code == 403, url
         assert message(response).startswith('Refused: this request would change something'), url
     assert last_run_id() == runs_before
@@ -243,11 +246,11 @@ def test_runs_do_not_start_from_other_sites(client, utils_run, headers):
 
 def test_runs_start_from_this_site(client, utils_run):
     runs_before = last_run_id()
-    assert client.get(RUN_PAGE, headers={'Sec-Fetch-Site': 'none'}).status_code == 200  # typed into the address bar
-    assert client.get(RUN_PAGE, headers={'Referer': 'http://localhost/pipelines/utils'}).status_code == 200
-    stream = client.get(DO_RUN, headers={'Origin': 'http://localhost:80', **SAME_SITE}).get_data(as_text=True)
-    assert '"succeeded": true' in stream.split('event: RunFinished')[-1]
-    assert last_run_id() == runs_before + 1
+    assert client.get(START_FORM, headers={'Sec-Fetch-Site': 'none'}).status_code == 200  # typed into the address bar
+    assert client.get(RUN_PAGE, headers={'Referer': 'http://localhost/pipelines/utils'}).status_code == 302
+    started = client.post('/runs/new', data=START, headers={'Origin': 'http://localhost:80', **SAME_SITE})
+    assert started.status_code == 303, started.get_data(as_text=True)
+    wait_for(lambda: last_run_id() == runs_before + 1 and not open_runs(), 120, 'the run to finish')
 
 
 @pytest.mark.parametrize('url, status, text', [

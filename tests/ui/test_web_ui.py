@@ -170,4 +170,5 @@ WHERE n.run_id = %s AND n.node_path = %s ORDER BY s.timestamp''', (run_id, [pipe
     # mara's own view still shows nothing for fewer than 15 measurements: when it does, drop the replacement
     import mara_pipelines.ui.last_runs
     with client.application.test_request_context():
+        client.application.preprocess_request()  # logs the request in (app/access.py), as for every request
         assert mara_pipelines.ui.last_runs.system_stats(path=pipeline_id, run_id=run_id) == ''
