@@ -65,7 +65,7 @@ class Terminal:
 @pytest.fixture
 def terminal(databases, tmp_path):
     missing = [program for program in ('tmux', 'dialog') if not shutil.which(program)]
-    assert not missing, f'{missing} not installed: run `make install-test-packages`'
+    assert not missing, f'{missing} not installed: `make test` installs them'
     control = run_control.RunControl(tmp_path)
     terminals = []
 
