@@ -1,5 +1,6 @@
 """The Flask app: it builds the root pipeline, and every page of the web UI renders its content."""
 
+import json
 import re
 
 import app.config
@@ -43,18 +44,39 @@ def test_navigation_bar(client):
     assert top_level == ['Pipelines', 'Runs', 'Data quality', 'DB Schema', 'Configuration', 'ACL']
 
 
-def test_pipeline_pages(client, utils_run):
-    assert 'Root pipeline' in _get(client, '/pipelines') or 'example_project' in _get(client, '/pipelines')
+def test_pipeline_pages(client, flask_cli, mara_db_query, utils_run):
+    root = _get(client, '/pipelines')
+    assert '<h1>Root pipeline</h1>' in root and f'<em>{root_pipeline().description}</em>' in root
     page = _get(client, '/pipelines/utils')
     assert 'Creates the SQL helpers of schema util and the time dimension.' in page
     assert '/app-ui/static/app.css' in page and '/app-ui/static/logo.svg' in page
     assert '<svg' in _get(client, '/pipelines/utils/dependency-graph')
     children = _get(client, '/pipelines/utils/pipeline-children-table')
     assert 'initialize_utils' in children and 'create_time_dimension' in children
-    chart = _get(client, '/pipelines/utils/run-time-chart')
-    assert 'Not enough data' in chart or 'drawRunTimeChart' in chart
-    _get(client, f'/pipelines/utils/system-stats/{utils_run}')
     assert 'INSERT 0 30' in _get(client, f'/pipelines/utils/create_time_dimension/run-output/{utils_run}')
+
+    # the system statistics of the run: every measurement taken while the pipeline ran
+    (start, end), = mara_db_query("SELECT start_time, end_time FROM data_integration_node_run "
+                                  "WHERE run_id = %s AND node_path = '{utils}'", (utils_run,))
+    measured = [moment.isoformat() for (moment,) in mara_db_query(
+        'SELECT timestamp FROM data_integration_system_statistics WHERE run_id = %s ORDER BY 1', (utils_run,))
+        if start <= moment <= end]
+    stats = _get(client, f'/pipelines/utils/system-stats/{utils_run}')
+    shown = json.loads(re.search(r'nodePage\.showSystemStats\((\[.*\])\);', stats)[1])
+    assert measured and [row[0] for row in shown] == measured
+
+    # the run time chart draws one point per run: a second one (of one task) makes sure that there are two
+    assert flask_cli('mara-pipelines', 'run', '--path', 'utils', '--nodes', 'initialize_utils').returncode == 0
+    (second,), = mara_db_query('SELECT max(run_id) FROM data_integration_run')
+    chart = _get(client, '/pipelines/utils/run-time-chart')
+    points = {point['run_id']: point for point in
+              json.loads(re.search(r"drawRunTimeChart\('run-time-chart', 'utils', (\[.*\])\);", chart)[1])}
+    (duration,), = mara_db_query("SELECT round(extract(EPOCH FROM end_time - start_time)::NUMERIC, 2) "
+                                 "FROM data_integration_node_run WHERE run_id = %s AND node_path = '{utils}'",
+                                 (utils_run,))
+    assert points[utils_run]['node_run'] == {'duration': float(duration), 'succeeded': True}
+    assert sorted(points[utils_run]['child_names']) == ['create_time_dimension', 'initialize_utils']
+    assert points[second]['node_run'] is None and points[second]['child_runs'].count(None) == 1  # one task ran
 
 
 def test_task_page_shows_its_sql(client, utils_run):
@@ -64,10 +86,21 @@ def test_task_page_shows_its_sql(client, utils_run):
     assert 'replace_schema' in page and 'generate_series' in page  # the SQL file's content is shown
 
 
-def test_db_schema_pages(client, utils_run):
-    assert 'dwh' in _get(client, '/db/')
-    _get(client, '/db/dwh')
-    _get(client, '/db/dwh/.schemas')  # lists the schemas that have foreign keys
+def test_db_schema_pages(client, utils_run, dwh):
+    databases = _get(client, '/db/')
+    assert '<a href="/db/dwh">' in databases and '<a href="/db/mara">' in databases
+    page = _get(client, '/db/dwh')
+    assert '<h1>Schema of database dwh</h1>' in page and "'/db/dwh/.schemas'" in page  # loads the selection
+    dwh('DROP SCHEMA IF EXISTS page_demo CASCADE; CREATE SCHEMA page_demo; '
+        'CREATE TABLE page_demo.parent (id INT PRIMARY KEY); '
+        'CREATE TABLE page_demo.child (parent_fk INT REFERENCES page_demo.parent (id))')
+    try:
+        selection = _get(client, '/db/dwh/.schemas')  # the schemas that have foreign keys
+        assert 'value="page_demo"' in selection, selection
+        diagram = _get(client, '/db/dwh/page_demo')
+        assert '<svg' in diagram and 'page_demo.parent' in diagram and 'page_demo.child' in diagram
+    finally:
+        dwh('DROP SCHEMA page_demo CASCADE')
     assert '<svg' in _get(client, '/db/dwh/time')
 
 
@@ -81,11 +114,19 @@ def test_configuration_page_lists_the_project_settings(client):
     assert 'error calling function' not in page
 
 
-def test_acl_page(client):
+def _names(resource: dict) -> set:
+    return {resource.get('name'), *(name for child in resource['children'] for name in _names(child))}
+
+
+def test_acl_page(client, mara_db_query):
     page = _get(client, '/acl')
-    assert 'guest@localhost' in page or 'Users' in page
+    users = dict(mara_db_query('SELECT email, role FROM acl_user'))
+    assert 'guest@localhost' in users  # the development server's user, added by this request
+    roles = json.loads(re.search(r'var roles = (\{.*\});', page)[1])
+    assert {email: role['name'] for role in roles.values() for email in role['users'].values()} == users
+    resources = _names(json.loads(re.search(r'var resources = (\{.*\});', page)[1]))
     for resource in ('Pipelines', 'DB Schema', 'Configuration'):
-        assert resource in page, resource
+        assert resource in resources, resources
 
 
 def test_project_assets_are_served(client):
