@@ -30,7 +30,7 @@ def cron_line(tmp_path) -> tuple[list[str], str, pathlib.Path]:
 
 
 def _run_as_cron(command: str, **settings: str) -> subprocess.CompletedProcess:
-    env = dict(CRON_ENVIRONMENT, **{name: os.environ[name] for name in SESSION_SETTINGS}, **settings)
+    env = dict(CRON_ENVIRONMENT, **{name: os.environ[name] for name in SESSION_SETTINGS} | settings)
     return subprocess.run(['/bin/sh', '-c', command], cwd='/', env=env, stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, start_new_session=True, timeout=900)
 
