@@ -108,6 +108,10 @@ class Warehouse:
     def mara_query(self, sql: str, params=None) -> list[tuple]:
         return query(sql, params, database=self.env['MARA_DB'])
 
+    def file_rows(self, data_set: data_sets.DataSet) -> list[dict]:
+        """The rows of the data set's files that the warehouse was built from."""
+        return read_day_files(self.data_dir, data_set, self.first_day, self.last_day)
+
     @property
     def settings(self) -> dict:
         """The settings that point a command or a server at this warehouse: its databases and files."""
