@@ -1,7 +1,8 @@
 """The access layer (app/access.py) with real requests through Flask's test client and a real mara database:
 identity, permissions per resource, the ACL's changes, and runs that only start from a page of this site.
 
-Production as gunicorn serves it is in tests/test_production.py; the browser's view in tests/test_access_browser.py.
+Production as gunicorn serves it is in tests/ui/test_production.py; the browser's view in
+tests/ui/test_access_browser.py.
 """
 
 import json

@@ -4,7 +4,7 @@ sample of the standard days, in a warehouse of its own: a test runs a pipeline i
 Each page is checked for what a user sees: the dependency graph (graphviz SVG), the charts (Chart.js, through
 the project's Google Charts shim), the node table, the SQL of a task, the star schemas, the settings, and no
 console errors nor requests to other hosts. A run of a real pipeline is started by clicking (run control itself,
-with pipelines of its own, is tested in tests/test_runs_browser.py).
+with pipelines of its own, is tested in tests/ui/test_runs_browser.py).
 """
 
 import re

@@ -3,7 +3,7 @@ started in a process of its own and followed through its event stream, one run a
 statistics of short runs.
 
 The browser side (closing the browser during a run, rejoining, cancelling from a second browser) is in
-tests/test_runs_browser.py.
+tests/ui/test_runs_browser.py.
 """
 
 import json
