@@ -25,7 +25,7 @@ all: install-system-packages install-packages start-db setup-db data run-etl
 install-system-packages:
 	@bash .scripts/install-system-packages.sh
 
-## install-test-packages: what the tests need on top (chromium, tmux)
+## install-test-packages: what the tests need on top (chromium, tmux, fonts, ps), if missing; `make test` runs it
 install-test-packages:
 	@bash .scripts/install-system-packages.sh --tests
 
@@ -102,8 +102,8 @@ run-flask: install-packages
 run-gunicorn: install-packages
 	$(VENV)/bin/gunicorn --bind $(GUNICORN_BIND) --workers 4 --threads 4 --timeout 0 app.app:wsgi_app
 
-## test: the whole test suite against the local PostgreSQL
-test: install-packages start-db
+## test: the whole test suite against the local PostgreSQL; installs what the tests need first, if it is missing
+test: install-packages install-test-packages start-db
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 ## lint: ruff

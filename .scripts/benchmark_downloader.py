@@ -1,6 +1,6 @@
 """Measures the BigQuery downloader end to end against the local fake BigQuery API.
 
-Serves ROWS generated PyPI rows for one day from tests/fake_bigquery.py (in its own process, so
+Serves ROWS generated PyPI rows for one day from tests/support/fake_bigquery.py (in its own process, so
 it doesn't compete for the GIL) and measures, in the same run:
   - baseline: the real client alone, iterating `query(...).result(page_size=...)` without writing;
   - downloader: `download_data()` end to end (dry run, query, pages, the contract's gzipped file, fsync, rename);
@@ -47,7 +47,7 @@ def generate_rows(day: datetime.date, count: int) -> list[tuple]:
 
 def serve(row_count: int, connection):
     """Runs the fake in a child process until the parent says stop."""
-    from tests.fake_bigquery import FakeBigQuery
+    from tests.support.fake_bigquery import FakeBigQuery
     results = {('pypi', day): generate_rows(day, count) for day, count in days_and_row_counts(row_count).items()}
     with FakeBigQuery(results, polls_until_done=0, cache_pages=True, bytes_processed=123_456_789) as fake:
         connection.send(fake.url)

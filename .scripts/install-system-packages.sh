@@ -22,7 +22,7 @@ command -v dpkg-query >/dev/null && command -v apt-get >/dev/null || {
 }
 
 if [ "${1:-}" = --tests ]; then
-  for package in chromium tmux fonts-dejavu-core; do need "$package"; done
+  for package in chromium tmux fonts-dejavu-core procps; do need "$package"; done
 elif [ "${1:-}" = --cron ]; then  # make install-cron
   need cron
 else

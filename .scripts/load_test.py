@@ -26,7 +26,7 @@ import requests
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from tests.servers import first_sql_task, gunicorn  # noqa: E402  (needs the project root on sys.path)
+from tests.support.servers import first_sql_task, gunicorn  # noqa: E402  (needs the project root on sys.path)
 
 WORKERS, THREADS = 4, 4  # as `make run-gunicorn`
 REQUEST_TIMEOUT = 30

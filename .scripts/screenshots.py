@@ -21,7 +21,7 @@ PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from tests.browser import chromium, new_page  # noqa: E402  (needs the project root on sys.path)
-from tests.servers import first_sql_task, gunicorn, wait_for  # noqa: E402
+from tests.support.servers import first_sql_task, gunicorn, wait_for  # noqa: E402
 
 MAX_BYTES = 300_000
 STAR_SCHEMAS = ['pp_dim', 'pypi_dim', 'gh_dim', 'time']

@@ -1,13 +1,14 @@
-"""Shared fixtures: a real PostgreSQL (started by `make start-db`), databases of this test session,
-the Flask app, its test client and CLI runner, and helpers to run the flask CLI and query the dwh.
+"""Shared fixtures: a real PostgreSQL (started by `make start-db`), databases of this test session, the Flask app,
+its test client and CLI runner, the warehouse of the standard sample, and a run of the utils pipeline.
 
-Each pytest process works in its own pair of databases (test_dwh_<pid>, test_mara_<pid>) and its
-own DATA_DIR, so test runs never touch the development warehouse or each other.
+Each pytest process works in its own pair of databases (test_dwh_<pid>, test_mara_<pid>), its own DATA_DIR and
+its own temporary directory, so test runs never touch the development warehouse or each other. Everything that
+the session and the programs it starts write to temporary files (pytest's tmp_path, gunicorn's logs, Chromium's
+profiles, tmux's sockets, the runs' live logs) goes below that directory, which is removed at the end.
 """
 
 import atexit
 import dataclasses
-import datetime
 import os
 import pathlib
 import shutil
@@ -18,45 +19,29 @@ import tempfile
 import pytest
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
-_SESSION = f'{os.getpid()}'
+sys.path.insert(0, str(PROJECT_ROOT))
+
+# One temporary directory for the session; TMPDIR and TMUX_TMPDIR lead the programs it starts there too.
+SESSION_TMP = tempfile.mkdtemp(prefix=f'mara-test-{os.getpid()}-')
+tempfile.tempdir = SESSION_TMP  # pytest's own temporary files, and tmp_path, go there as well
+atexit.register(shutil.rmtree, SESSION_TMP, ignore_errors=True)
 
 # Settings for the whole session, before `app` is imported anywhere.
+SESSION_DATABASES = {'DWH_DB': f'test_dwh_{os.getpid()}', 'MARA_DB': f'test_mara_{os.getpid()}'}
 os.environ.update({
-    'DWH_DB': f'test_dwh_{_SESSION}',
-    'MARA_DB': f'test_mara_{_SESSION}',
-    'DATA_DIR': tempfile.mkdtemp(prefix='mara-test-data-'),
+    'TMPDIR': SESSION_TMP,
+    'TMUX_TMPDIR': SESSION_TMP,
+    **SESSION_DATABASES,
+    'DATA_DIR': tempfile.mkdtemp(prefix='data-'),
     'FIRST_DATE': '2018-04-01',
     'LAST_DATE': '2018-04-30',
     'ALLOW_RUN_FROM_WEB_UI': 'true',
     'BIGQUERY_API_ENDPOINT': '',
-    'RUN_LOG_DIR': tempfile.mkdtemp(prefix='mara-test-runs-'),  # the live logs of the session's runs
+    'RUN_LOG_DIR': tempfile.mkdtemp(prefix='runs-'),  # the live logs of the session's runs
 })
-atexit.register(shutil.rmtree, os.environ['RUN_LOG_DIR'], ignore_errors=True)
 os.environ.pop('GOOGLE_APPLICATION_CREDENTIALS', None)
-sys.path.insert(0, str(PROJECT_ROOT))
 
-
-def _psql(database: str, sql: str) -> str:
-    from app import config
-    env = dict(os.environ, PGHOST=config.postgres_host() or '127.0.0.1', PGPORT=str(config.postgres_port()),
-               PGUSER=config.postgres_user(), PGPASSWORD=config.postgres_password())
-    result = subprocess.run(['psql', '--no-psqlrc', '-v', 'ON_ERROR_STOP=1', '-tA', '-d', database, '-c', sql],
-                            env=env, capture_output=True, text=True)
-    if result.returncode:
-        raise RuntimeError(f'psql failed: {result.stderr}')
-    return result.stdout
-
-
-def drop_databases() -> None:
-    from app import config
-    for name in (config.dwh_db(), config.mara_db()):
-        _psql('postgres', f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def setup_databases() -> subprocess.CompletedProcess:
-    """Runs the project's own setup script against this session's database names."""
-    return subprocess.run(['bash', str(PROJECT_ROOT / '.scripts' / 'setup-db.sh')], cwd=PROJECT_ROOT,
-                          capture_output=True, text=True)
+from tests.support import commands, db, warehouse  # noqa: E402  (after the settings)
 
 
 @pytest.fixture(scope='session')
@@ -67,20 +52,17 @@ def databases():
                             '-p', str(config.postgres_port())], capture_output=True)
     if ready.returncode:
         pytest.exit('PostgreSQL does not answer: run `make start-db` (or `make test`, which starts it)', 2)
-    drop_databases()
+    db.drop_session_databases()
     # Dropped at exit rather than at teardown: runs started in this process close their
     # run-log rows in mara's own atexit handler, which must still find the mara database.
-    atexit.register(drop_databases)
-    result = setup_databases()
-    assert result.returncode == 0, result.stdout + result.stderr
+    atexit.register(db.drop_session_databases)
+    db.set_up()
 
 
 @pytest.fixture
 def fresh_databases(databases):
     """Empty dwh and mara databases for one test (warehouse and incremental state both reset)."""
-    drop_databases()
-    result = setup_databases()
-    assert result.returncode == 0, result.stdout + result.stderr
+    db.reset_databases()
     yield
 
 
@@ -121,90 +103,70 @@ def runner(app):
 
 @pytest.fixture
 def flask_cli(databases):
-    """Runs `flask --app app.app ARGS` in a subprocess with this session's settings."""
+    """Runs `flask --app app.app ARGS` in a subprocess with this session's settings, changed by `env`."""
     def run(*args: str, timeout: float = 600, **env: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(PROJECT_ROOT / '.venv' / 'bin' / 'flask'), '--app', 'app.app', *args],
-                              cwd=PROJECT_ROOT, env=dict(os.environ, **env), capture_output=True, text=True,
-                              timeout=timeout)
+        return commands.flask(*args, timeout=timeout, env=env)
     return run
 
 
 @pytest.fixture
 def dwh(databases):
-    """Runs a query in this session's dwh database and returns all rows."""
-    import mara_db.dbs
-
-    def query(sql: str, params=None) -> list[tuple]:
-        with mara_db.dbs.cursor_context('dwh') as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall() if cursor.description else []
-    return query
+    """`tests.support.db.query`: a query in this session's dwh database, all rows."""
+    return db.query
 
 
 @pytest.fixture
 def mara_db_query(databases):
-    """Runs a query in this session's mara database (run logs, incremental state) and returns all rows."""
-    import mara_db.dbs
+    """`tests.support.db.mara_query`: a query in this session's mara database (run logs, users, incremental
+    state), all rows."""
+    return db.mara_query
 
-    def query(sql: str, params=None) -> list[tuple]:
-        with mara_db.dbs.cursor_context('mara') as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall() if cursor.description else []
-    return query
+
+@dataclasses.dataclass(frozen=True)
+class ScratchDatabase:
+    name: str
+
+    @property
+    def env(self) -> dict:
+        """The setting that points a command at it."""
+        return {'DWH_DB': self.name}
+
+    def query(self, sql: str, params=None) -> list[tuple]:
+        return db.query(sql, params, database=self.name)
 
 
 @pytest.fixture
 def scratch_dwh(databases):
-    """An empty warehouse database of its own (DWH_DB for flask_cli) and a query function for it,
-    for tests that must not disturb the session's warehouse."""
-    import mara_db.dbs
-    import psycopg2
-
-    name = f'test_scratch_{_SESSION}'
-    _psql('postgres', f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _psql('postgres', f'CREATE DATABASE "{name}"')
-    _psql(name, 'CREATE EXTENSION hll')
-    db = mara_db.dbs.db('dwh')
-
-    def query(sql: str) -> list[tuple]:
-        with psycopg2.connect(host=db.host, port=db.port, user=db.user, password=db.password,
-                              dbname=name) as connection, connection.cursor() as cursor:
-            cursor.execute(sql)
-            rows = cursor.fetchall() if cursor.description else []
-        connection.close()
-        return rows
-    yield name, query
-    _psql('postgres', f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """An empty warehouse database of its own for one test (with hll; the mara database stays the session's), for
+    runs that must not disturb the session's warehouse."""
+    with db.scratch_database(f'test_scratch_{os.getpid()}') as name:
+        yield ScratchDatabase(name)
 
 
-# ---------------------------------------------------------------- the warehouse of the standard sample
+_utils_runs = {}
 
-@dataclasses.dataclass(frozen=True)
-class Warehouse:
-    """The warehouse that read-only tests share: built once per session from the sample that `make` generates
-    on a fresh clone, in databases of its own that no other test resets."""
-    data_dir: pathlib.Path
-    env: dict  # DWH_DB and MARA_DB of its databases
-    first_day: datetime.date
-    last_day: datetime.date
-    output: str  # of the run that built it
 
-    def query(self, sql: str, params=None) -> list[tuple]:
-        from tests.support.warehouse import query
-        return query(sql, params, database=self.env['DWH_DB'])
+@pytest.fixture
+def utils_run(databases) -> int:
+    """The id of a run of the `utils` pipeline (the util functions, the time dimension of FIRST_DATE..LAST_DATE) in
+    this session's databases. One run serves the whole session: it runs again only when a test has replaced the
+    databases since (a database made anew has another oid). It runs in the session's databases whatever a test
+    set DWH_DB or MARA_DB to."""
+    key = db.database_oids(*SESSION_DATABASES.values())
+    if key not in _utils_runs:
+        result = commands.flask('mara-pipelines', 'run', '--path', 'utils', '--disable-colors', env=SESSION_DATABASES)
+        assert result.returncode == 0, warehouse.output(result)
+        (_utils_runs[key],), = db.query(
+            "SELECT max(run_id) FROM data_integration_run WHERE node_path = '{utils}' AND succeeded",
+            database=SESSION_DATABASES['MARA_DB'])
+    return _utils_runs[key]
 
 
 @pytest.fixture(scope='session')
-def standard_warehouse(databases, tmp_path_factory) -> Warehouse:
-    from app.sample_data import generator
-    from tests.support import warehouse
-    data_dir = tmp_path_factory.mktemp('standard-sample')
-    generated = subprocess.run([str(warehouse.PROJECT_ROOT / '.venv' / 'bin' / 'flask'), '--app', 'app.app',
-                                'sample-data', 'generate', '--data-dir', str(data_dir)],
-                               cwd=warehouse.PROJECT_ROOT, capture_output=True, text=True, timeout=300)
-    assert generated.returncode == 0, generated.stdout + generated.stderr
-    with warehouse.databases_of_their_own(f'test_standard_{os.getpid()}') as env:
-        result = warehouse.run_etl(data_dir, **env)
-        warehouse.assert_succeeded(result)
-        last_day = generator.DEFAULT_FIRST_DAY + datetime.timedelta(days=generator.DEFAULT_DAYS - 1)
-        yield Warehouse(data_dir, env, generator.DEFAULT_FIRST_DAY, last_day, warehouse.output(result))
+def standard_warehouse(databases, tmp_path_factory) -> warehouse.Warehouse:
+    """The warehouse that read-only tests share: built once per session from the sample that `make` generates on a
+    fresh clone, in databases of its own that no test resets. Tests must not run pipelines in it: those that do
+    build a warehouse of their own (`warehouse.built_from_sample`)."""
+    with warehouse.built_from_sample(f'test_standard_{os.getpid()}', tmp_path_factory.mktemp('standard-sample')) \
+            as built:
+        yield built

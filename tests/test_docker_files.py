@@ -16,8 +16,7 @@ import pytest
 import yaml
 
 import app.config
-
-PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
+from tests.support import PROJECT_ROOT, db
 
 # ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, ${VAR:+alt}; `$${VAR}` is an escaped `$`.
 COMPOSE_VARIABLE = re.compile(r'(?<!\$)\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}')
@@ -113,9 +112,11 @@ def compose_variables() -> list[re.Match]:
     return list(COMPOSE_VARIABLE.finditer(read('docker-compose.yml')))
 
 
-def substitute_defaults(value: str) -> str:
-    """Compose's interpolation for an environment without the variables: ${VAR:-default} -> default."""
+def substitute_defaults(value: str, **variables: str) -> str:
+    """Compose's interpolation for an environment with only `variables`: ${VAR:-default} -> default."""
     def replacement(match: re.Match) -> str:
+        if match['name'] in variables:
+            return variables[match['name']]
         assert match['op'] in ('-', ':-'), f'{match[0]} has no default'
         return match['arg']
     return COMPOSE_VARIABLE.sub(replacement, str(value))
@@ -279,8 +280,8 @@ def test_app_postgres_host_is_the_postgres_service():
 
 def test_database_names_match_config_defaults_and_initdb(clean_config_env):
     environment = service(APP_SERVICE)['environment']
-    assert substitute_defaults(environment['DWH_DB']) == app.config.dwh_db() == 'example_project_dwh'
-    assert substitute_defaults(environment['MARA_DB']) == app.config.mara_db() == 'example_project_mara'
+    assert substitute_defaults(environment['DWH_DB']) == app.config.dwh_db()
+    assert substitute_defaults(environment['MARA_DB']) == app.config.mara_db()
     assert sorted(initdb_databases()) == sorted([app.config.dwh_db(), app.config.mara_db()])
 
 
@@ -305,12 +306,25 @@ def test_initdb_sql_is_mounted_into_the_entrypoint_directory():
     assert 'mara-postgres-data' in compose()['volumes']
 
 
-def test_postgres_image_and_container_names():
+def test_the_postgres_image_is_the_tested_major_with_what_initdb_creates(databases):
+    """The compose server runs the PostgreSQL major that the tests run against, in a Citus release that has the
+    extensions initdb.sql creates (citus_columnar is a separate extension from Citus 11.1 on)."""
+    image = service(POSTGRES_SERVICE)['image']
+    found = re.fullmatch(r'citusdata/citus:(?P<citus>\d+\.\d+)(?:\.\d+)?-pg(?P<postgres>\d+)', image)
+    assert found, f'{image}: pin a Citus release and its PostgreSQL major, e.g. citusdata/citus:12.1-pg15'
+    (tested,), = db.query('SHOW server_version_num')
+    assert int(found['postgres']) == int(tested) // 10000
+    if 'citus_columnar' in initdb_sql():
+        assert tuple(map(int, found['citus'].split('.'))) >= (11, 1), image
+
+
+def test_two_projects_side_by_side_get_containers_and_images_of_their_own():
+    """MARA_PROJECT_NAME tells the containers and the development image apart (.env.example)."""
     postgres, app_service = service(POSTGRES_SERVICE), service(APP_SERVICE)
-    assert postgres['image'] == 'citusdata/citus:12.1-pg15'
-    assert postgres['container_name'] == '${MARA_PROJECT_NAME:-mara-example}-postgres'
-    assert app_service['container_name'] == '${MARA_PROJECT_NAME:-mara-example}-app'
-    assert app_service['image'] == 'mara-app:${MARA_PROJECT_NAME:-mara-example}-dev'
+    names = [postgres['container_name'], app_service['container_name'], app_service['image']]
+    one, two = ({substitute_defaults(name, MARA_PROJECT_NAME=project) for name in names} for project in ('one', 'two'))
+    assert len(one) == len(two) == len(names) and not one & two, (one, two)
+    assert len({substitute_defaults(name) for name in names}) == len(names)  # the default name, too
     for variable in ('POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_DB'):
         assert f'${{{variable}' in str(postgres['environment'][variable])
     # app and server use the same credentials
@@ -327,7 +341,9 @@ def test_dev_command_migrates_then_runs_the_flask_dev_server():
     assert '&&' in script[migrate:run], 'the server must not start when the migration fails'
     environment = service(APP_SERVICE)['environment']
     assert environment['ALLOW_RUN_FROM_WEB_UI'] == 'true'
-    assert environment['DATA_DIR'] == '/mara/data'
+    # the image's data directory, the one its build makes writable for the app's user
+    assert environment['DATA_DIR'] == dockerfile_env()['DATA_DIR']
+    assert environment['DATA_DIR'] in dockerfile_run('chown')
 
 
 # ---------------------------------------------------------------- (c) ports and env vars
@@ -403,11 +419,13 @@ def test_app_port_matches_expose_and_gunicorn_bind():
 
 # ---------------------------------------------------------------- (d) production defaults, no dev hacks
 
-def test_default_command_disallows_runs_from_the_web_ui():
+def test_default_command_disallows_runs_from_the_web_ui(clean_config_env):
+    """What the app reads in the image: its ENV, and settings that its CMD sets before the server."""
     cmd = dockerfile_cmd()
-    in_cmd = 'ALLOW_RUN_FROM_WEB_UI=false' in cmd
-    assert in_cmd or dockerfile_env().get('ALLOW_RUN_FROM_WEB_UI') == 'false'
-    assert 'ALLOW_RUN_FROM_WEB_UI=true' not in cmd
+    settings = dockerfile_env() | dict(item.split('=', 1) for item in cmd if re.fullmatch(r'[A-Z_]+=.*', item))
+    for name, value in settings.items():
+        clean_config_env.setenv(name, value)
+    assert app.config.allow_run_from_web_ui() is False
     assert not dockerfile_args('ENTRYPOINT'), 'an ENTRYPOINT could change what the CMD runs'
 
 
@@ -425,10 +443,22 @@ def test_no_dev_hacks_or_secrets_in_the_dockerfile():
     assert dockerfile_arg_default('MARA_UID') not in ('', '0'), 'by default, the app must not run as root'
 
 
+def native_system_packages() -> list[str]:
+    """The Debian packages that `make install-system-packages` installs for the app on a machine of its own."""
+    found = re.search(r'^  for package in (.*); do need "\$package"; done$', read('.scripts/install-system-packages.sh')
+                      .split('elif')[-1], flags=re.MULTILINE)
+    return found[1].split()
+
+
 def test_dockerfile_installs_system_packages_and_dependencies_first():
     runs = dockerfile_args('RUN')
     apt = next(run for run in runs if 'apt-get install' in run)
-    for package in ('graphviz', 'dialog', 'postgresql-client', 'make', 'gzip'):
+    # what the native setup installs, but the client of the server (it runs in its own container) and no venv tool
+    # (the image's Python is the app's)
+    needed = {'postgresql': 'postgresql-client', 'python3-venv': None}
+    packages = [needed.get(package, package) for package in native_system_packages()]
+    assert 'graphviz' in packages and 'postgresql-client' in packages
+    for package in filter(None, packages):
         assert re.search(rf'\s{re.escape(package)}(\s|$)', apt), package
     assert 'rm -rf /var/lib/apt/lists/*' in apt
     assert any('pip install --no-cache-dir -r requirements.txt.freeze' in run for run in runs)
@@ -438,14 +468,23 @@ def test_dockerfile_installs_system_packages_and_dependencies_first():
                if keyword == 'RUN' and 'requirements.txt.freeze' in arguments)
     assert instructions[copies[0]][1].split()[0] == 'requirements.txt.freeze'
     assert copies[0] < pip < copies[1], 'copy the requirements, install them, then copy the app (layer cache)'
-    assert dockerfile_args('WORKDIR') == ['/mara']
+    # the code is where compose mounts the checkout, and where the healthcheck's script is
+    workdir = dockerfile_args('WORKDIR')
+    assert workdir == [target for source, target in bind_mounts(service(APP_SERVICE)) if source == '.']
+    assert exec_form(dockerfile_args('HEALTHCHECK')[0].split('CMD', 1)[1].strip())[-1].startswith(workdir[0] + '/')
 
 
 # ---------------------------------------------------------------- (e) Python 3.11
 
-def test_python_base_image_is_3_11():
-    assert dockerfile_args('FROM') == ['python:3.11-slim-bookworm']
-    assert f'{sys.version_info.major}.{sys.version_info.minor}' == '3.11', 'tests run on the same Python'
+def test_the_base_image_is_the_python_and_debian_the_tests_run_on():
+    base, = dockerfile_args('FROM')
+    found = re.fullmatch(r'python:(?P<python>\d+\.\d+)-slim-(?P<debian>[a-z]+)', base)
+    assert found, base
+    assert found['python'] == f'{sys.version_info.major}.{sys.version_info.minor}' == '3.11'
+    lines = pathlib.Path('/etc/os-release').read_text().splitlines()
+    release = dict(line.split('=', 1) for line in lines if '=' in line)
+    if release.get('ID') == 'debian':  # the system packages were tested on this release
+        assert found['debian'] == release['VERSION_CODENAME'].strip('"')
 
 
 # ---------------------------------------------------------------- (f) any MARA_UID, a writable data/
@@ -555,7 +594,7 @@ def test_the_images_command_refuses_the_default_secret_key(clean_config_env):
     import os
     import subprocess
 
-    from tests.servers import free_port
+    from tests.support.servers import free_port
     cmd = dockerfile_cmd()
     cmd[cmd.index('--bind') + 1] = f'127.0.0.1:{free_port()}'
     cmd[0] = str(PROJECT_ROOT / '.venv' / 'bin' / cmd[0])

@@ -1,4 +1,4 @@
-"""Every SQL query in README.md runs as shown: through `make psql`'s script, on the warehouse built from sample data.
+"""Every SQL query in README.md runs as shown: through `make psql`'s script, on the warehouse of the standard sample.
 
 Each ```sql block must be followed by the result block that the README shows (a plain ``` block). The query
 must exit 0, print the same column header, and print every data row that the README shows (lines of '...'
@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from tests.servers import PROJECT_ROOT, warehouse_on_sample_data
+from tests.support import PROJECT_ROOT, commands
 
 README = PROJECT_ROOT / 'README.md'
 _SQL_AND_RESULT = re.compile(r'^```sql\n(?P<sql>.*?)^```\n(?:\s*\n)*(?:^```\n(?P<result>.*?)^```$)?',
@@ -34,15 +34,11 @@ def _table(psql_output: str) -> tuple:
     return _cells(lines[0]), {_cells(line) for line in rows}
 
 
-def _psql(sql: str) -> subprocess.CompletedProcess:
-    """Runs SQL like a reader who pastes it into `make psql` (same script, same database settings)."""
-    return subprocess.run(['bash', str(PROJECT_ROOT / '.scripts' / 'psql.sh'), '--no-psqlrc', '-v', 'ON_ERROR_STOP=1'],
-                          input=sql, capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
-
-
-@pytest.fixture(scope='module')
-def warehouse(databases):
-    return warehouse_on_sample_data()
+def _psql(sql: str, env: dict) -> str:
+    """Runs SQL like a reader who pastes it into `make psql` (same script, the warehouse's database settings)."""
+    result = commands.script('psql.sh', '--no-psqlrc', '-v', 'ON_ERROR_STOP=1', input=sql, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 def test_the_readme_has_sql_queries_with_their_results():
@@ -53,13 +49,12 @@ def test_the_readme_has_sql_queries_with_their_results():
 
 
 @pytest.mark.parametrize('number', range(len(readme_queries())))
-def test_a_readme_query_runs_as_shown(warehouse, number):
+def test_a_readme_query_runs_as_shown(standard_warehouse, number):
     sql, shown = readme_queries()[number]
-    result = _psql(sql)
-    assert result.returncode == 0, result.stderr
-    header, rows = _table(result.stdout)
+    output = _psql(sql, standard_warehouse.env)
+    header, rows = _table(output)
     shown_header, shown_rows = _table(shown)
-    assert header == shown_header, result.stdout
+    assert header == shown_header, output
     assert shown_rows, 'the README shows no result row to compare'
     assert shown_rows <= rows, f'rows shown in README.md but not in the result:\n{shown_rows - rows}'
 

@@ -8,7 +8,6 @@ Each search has a control next to it: the place where the secret would be is sho
 import html
 import json
 import logging
-import os
 import re
 import secrets
 import subprocess
@@ -21,8 +20,11 @@ import pytest
 from app import access, config, masking
 from app.pipelines import root_pipeline
 from app.runs import event_log
-from tests.servers import PROJECT_ROOT, gunicorn, last_run_id
-from tests.servers import http_get as fetch
+from tests.support import commands
+from tests.support.db import autocommit
+from tests.support.run_control import last_run_id
+from tests.support.servers import gunicorn
+from tests.support.servers import http_get as fetch
 
 ADMIN = 'secrets-admin@example.com'
 FRAGMENTS = ['dependency-graph', 'run-time-chart', 'last-runs-selector', 'run-output', 'timeline-chart',
@@ -42,7 +44,6 @@ def leaks(text: str, planted: dict) -> list:
 @pytest.fixture(scope='module')
 def planted(databases, tmp_path_factory):
     """A role with a password, a SECRET_KEY and a service account key file; the role is dropped at the end."""
-    from conftest import _psql
     role = f'secret_tester_{secrets.token_hex(4)}'
     password = f'Pw-{secrets.token_hex(8)}&<x>'  # & and < are spelled differently in HTML
     key_lines = [f'MIIEv{secrets.token_hex(24)}', f'KEYLINE{secrets.token_hex(24)}']
@@ -53,7 +54,7 @@ def planted(databases, tmp_path_factory):
         'private_key': '-----BEGIN PRIVATE KEY-----\n' + '\n'.join(key_lines) + '\n-----END PRIVATE KEY-----\n',
         'client_email': 'downloader@secret-test.iam.gserviceaccount.com', 'client_id': '1',
         'token_uri': 'https://oauth2.googleapis.com/token'}))
-    _psql('postgres', f"CREATE ROLE {role} LOGIN SUPERUSER PASSWORD '{password}'")
+    autocommit(f"CREATE ROLE {role} LOGIN SUPERUSER PASSWORD '{password}'")
     env = {'POSTGRES_USER': role, 'POSTGRES_PASSWORD': password, 'SECRET_KEY': secrets.token_urlsafe(48),
            'GOOGLE_APPLICATION_CREDENTIALS': str(credentials), 'ALLOW_RUN_FROM_WEB_UI': 'true'}
     yield {'env': env, 'credentials': credentials,
@@ -61,14 +62,12 @@ def planted(databases, tmp_path_factory):
                        'private_key_id': private_key_id, 'private key line 1': key_lines[0],
                        'private key line 2': key_lines[1]}}
     for database in (config.dwh_db(), config.mara_db()):
-        _psql(database, f'REASSIGN OWNED BY {role} TO {config.postgres_user()}; DROP OWNED BY {role}')
-    _psql('postgres', f'DROP ROLE {role}')
+        autocommit(f'REASSIGN OWNED BY {role} TO {config.postgres_user()}; DROP OWNED BY {role}', database)
+    autocommit(f'DROP ROLE {role}')
 
 
 def flask_command(planted: dict, *args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(PROJECT_ROOT / '.venv' / 'bin' / 'flask'), '--app', 'app.app', *args],
-                          cwd=PROJECT_ROOT, env=dict(os.environ, **planted['env'], **env), capture_output=True,
-                          text=True, timeout=600)
+    return commands.flask(*args, env=dict(planted['env'], **env))
 
 
 def test_run_output_on_the_command_line(planted):

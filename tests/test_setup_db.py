@@ -8,12 +8,15 @@ import subprocess
 import tempfile
 
 import pytest
-from conftest import PROJECT_ROOT, setup_databases
+
+from app import config
+from tests.support import commands
+from tests.support.db import setup_databases
+from tests.support.servers import free_port
 
 
 def _script(name: str, *args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(['bash', str(PROJECT_ROOT / '.scripts' / name), *args], cwd=PROJECT_ROOT,
-                          env=dict(os.environ, **env), capture_output=True, text=True, timeout=120)
+    return commands.script(name, *args, env=env)
 
 
 def _catalog(dwh, mara_db_query) -> dict:
@@ -47,13 +50,8 @@ def test_setup_twice_changes_nothing(databases, dwh, mara_db_query):
 def test_start_when_running_is_a_no_op():
     result = _script('postgres.sh', 'start')
     assert result.returncode == 0, result.stderr
-    assert 'PostgreSQL is already running' in result.stdout or 'Using the existing PostgreSQL server' in result.stdout
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+    expected = 'Using the existing PostgreSQL server' if config.postgres_host() else 'PostgreSQL is already running'
+    assert expected in result.stdout, result.stdout
 
 
 @pytest.fixture
@@ -61,7 +59,7 @@ def second_cluster():
     """Settings for a second, throw-away local cluster (the shared one is never stopped by tests)."""
     directory = pathlib.Path(tempfile.mkdtemp(prefix='mara-test-cluster-', dir='/tmp'))
     os.chmod(directory, 0o755)  # the postgres OS user must reach it
-    env = {'POSTGRES_LOCAL_DIR': str(directory / 'pg'), 'POSTGRES_PORT': str(_free_port()), 'POSTGRES_HOST': ''}
+    env = {'POSTGRES_LOCAL_DIR': str(directory / 'pg'), 'POSTGRES_PORT': str(free_port()), 'POSTGRES_HOST': ''}
     yield env
     _script('postgres.sh', 'stop', **env)
     shutil.rmtree(directory, ignore_errors=True)
@@ -92,7 +90,7 @@ def test_a_taken_port_gives_a_clear_error(second_cluster):
 
 
 def test_an_unreachable_external_server_gives_a_clear_error():
-    port = _free_port()
+    port = free_port()
     result = _script('setup-db.sh', POSTGRES_HOST='127.0.0.1', POSTGRES_PORT=str(port), PGCONNECT_TIMEOUT='2')
     assert result.returncode == 1
     assert f'ERROR: PostgreSQL does not answer at 127.0.0.1:{port}' in result.stderr

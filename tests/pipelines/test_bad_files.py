@@ -10,14 +10,13 @@ import os
 import pytest
 
 from app import data_sets
+from tests.support.db import query, reset_databases
 from tests.support.warehouse import (
     STATE_SCHEMAS,
     assert_succeeded,
     day_id,
     differences,
     output,
-    query,
-    reset_databases,
     run_etl,
     state,
     write_day,

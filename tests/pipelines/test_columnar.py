@@ -10,7 +10,8 @@ import psycopg2.errors
 import pytest
 
 from app import data_sets
-from tests.support.warehouse import assert_succeeded, connect, output, query, reset_databases, run_etl, write_day
+from tests.support.db import connect, query, reset_databases
+from tests.support.warehouse import assert_succeeded, output, run_etl, write_day
 
 DATA_SETS = ['pypi_dim.download_counts_data_set', 'gh_dim.repo_activity_data_set',
              'pp_dim.python_project_activity_data_set']

@@ -5,13 +5,11 @@ import collections
 import pytest
 
 from app import data_sets
-from tests.support.warehouse import read_day_files
 
 
 @pytest.fixture(scope='module')
 def csv_rows(standard_warehouse) -> list[dict]:
-    return read_day_files(standard_warehouse.data_dir, data_sets.GITHUB, standard_warehouse.first_day,
-                          standard_warehouse.last_day)
+    return standard_warehouse.file_rows(data_sets.GITHUB)
 
 
 @pytest.fixture

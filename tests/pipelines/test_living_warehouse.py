@@ -11,17 +11,14 @@ import pytest
 
 from app import data_sets
 from app.sample_data import generate, generator
+from tests.support.db import databases_of_their_own, empty_warehouse, query, reset_databases
 from tests.support.warehouse import (
     assert_succeeded,
-    databases_of_their_own,
     day_id,
     differences,
-    empty_warehouse,
     expected_numbers,
     finish,
     output,
-    query,
-    reset_databases,
     run_etl,
     start_etl,
     state,

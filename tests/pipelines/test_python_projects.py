@@ -7,8 +7,9 @@ import datetime
 import pytest
 
 from app import data_sets
+from tests.support.db import query, reset_databases
 from tests.support.readme import README_FLASK_GITHUB_ROWS, README_QUERY, README_ROWS
-from tests.support.warehouse import assert_succeeded, query, read_day_files, reset_databases, run_etl, write_day
+from tests.support.warehouse import assert_succeeded, run_etl, write_day
 
 PYPI, GITHUB = 'pypi', 'github'
 METRICS = ['number_of_forks', 'number_of_commits', 'number_of_closed_pull_requests']
@@ -17,8 +18,7 @@ FLASK_DAY = datetime.date(2018, 4, 10)
 
 @pytest.fixture(scope='module')
 def csv_rows(standard_warehouse) -> dict[str, list[dict]]:
-    return {name: read_day_files(standard_warehouse.data_dir, data_sets.DATA_SETS[name], standard_warehouse.first_day,
-                                 standard_warehouse.last_day) for name in (PYPI, GITHUB)}
+    return {name: standard_warehouse.file_rows(data_sets.DATA_SETS[name]) for name in (PYPI, GITHUB)}
 
 
 @pytest.fixture

@@ -14,16 +14,15 @@ import pytest
 
 from app import data_sets
 from app.sample_data import generate
+from tests.support.db import connect, reset_databases
 from tests.support.warehouse import (
-    PROJECT_ROOT,
     PUBLISHED_SCHEMAS,
     assert_succeeded,
-    connect,
     day_id,
     differences,
     from_scratch,
-    reset_databases,
     run_etl,
+    start_etl,
     state,
     tables,
     write_day,
@@ -145,10 +144,7 @@ def test_a_run_killed_with_kill_9(data_dir, moment):
     old = day_totals()
     change_the_day(data_dir, seed=13 if moment.startswith('plan') else 14)
     with Reader(CHANGED_DAY) as reader:
-        run = subprocess.Popen([str(PROJECT_ROOT / '.venv' / 'bin' / 'flask'), '--app', 'app.app',
-                                'mara-pipelines', 'run', '--disable-colors'],
-                               cwd=PROJECT_ROOT, env=dict(os.environ, DATA_DIR=str(data_dir), **ENV),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        run = start_etl(data_dir, **ENV, stderr=subprocess.STDOUT, start_new_session=True)
         for line in run.stdout:
             if f'/ {moment}:' in line:
                 break

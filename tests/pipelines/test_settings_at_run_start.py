@@ -9,7 +9,7 @@ import pytest
 import app.config
 from app import data_sets
 from app.sample_data import generate
-from tests.support.warehouse import query, reset_databases
+from tests.support.db import query, reset_databases
 
 FIRST_DAY = datetime.date(2018, 4, 1)
 

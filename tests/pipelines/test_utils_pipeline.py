@@ -5,16 +5,7 @@ import threading
 import psycopg2
 import pytest
 
-
-@pytest.fixture(scope='module')
-def utils_run(databases):
-    """Runs the utils pipeline once for this module, through the flask CLI."""
-    import os
-    import subprocess
-    result = subprocess.run(['.venv/bin/flask', '--app', 'app.app', 'mara-pipelines', 'run', '--path', 'utils'],
-                            capture_output=True, text=True, env=dict(os.environ))
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
+from tests.support.db import connect
 
 
 def test_time_day_holds_exactly_the_configured_days(utils_run, dwh):
@@ -36,8 +27,8 @@ def test_time_day_attributes_of_known_dates(utils_run, dwh):
 
 
 def test_iso_week_of_new_year_belongs_to_previous_year(flask_cli, scratch_dwh):
-    name, query = scratch_dwh
-    result = flask_cli('mara-pipelines', 'run', '--path', 'utils', DWH_DB=name,
+    query = scratch_dwh.query
+    result = flask_cli('mara-pipelines', 'run', '--path', 'utils', **scratch_dwh.env,
                        FIRST_DATE='2020-12-30', LAST_DATE='2021-01-04')
     assert result.returncode == 0, result.stdout + result.stderr
     assert query('SELECT day_id, iso_year, iso_week, year FROM time.day ORDER BY day_id') == [
@@ -61,17 +52,11 @@ def test_replace_schema_refuses_a_missing_replacement(utils_run, dwh):
         dwh("SELECT util.replace_schema('no_such_schema', 'no_such_schema_next')")
 
 
-def _connect():
-    import mara_db.dbs
-    db = mara_db.dbs.db('dwh')
-    return psycopg2.connect(host=db.host, port=db.port, user=db.user, password=db.password, dbname=db.database)
-
-
 def test_replace_schema_is_atomic_for_readers(utils_run, dwh):
     dwh('DROP SCHEMA IF EXISTS swap_demo CASCADE; DROP SCHEMA IF EXISTS swap_demo_next CASCADE; '
         'CREATE SCHEMA swap_demo; CREATE TABLE swap_demo.t AS SELECT 1 AS version; '
         'CREATE SCHEMA swap_demo_next; CREATE TABLE swap_demo_next.t AS SELECT 2 AS version')
-    writer, reader = _connect(), _connect()
+    writer, reader = connect(), connect()
     try:
         with writer.cursor() as cursor:  # swap, not yet committed
             cursor.execute("SELECT util.replace_schema('swap_demo', 'swap_demo_next')")
@@ -108,7 +93,7 @@ def test_replace_schema_rolled_back_leaves_the_old_schema(utils_run, dwh):
     dwh('DROP SCHEMA IF EXISTS swap_demo CASCADE; DROP SCHEMA IF EXISTS swap_demo_next CASCADE; '
         'CREATE SCHEMA swap_demo; CREATE TABLE swap_demo.t AS SELECT 1 AS version; '
         'CREATE SCHEMA swap_demo_next; CREATE TABLE swap_demo_next.t AS SELECT 2 AS version')
-    writer = _connect()
+    writer = connect()
     with writer.cursor() as cursor:
         cursor.execute("SELECT util.replace_schema('swap_demo', 'swap_demo_next')")
     writer.rollback()
@@ -121,15 +106,15 @@ def test_replace_schema_rolled_back_leaves_the_old_schema(utils_run, dwh):
 def test_rebuilding_time_keeps_the_foreign_keys_of_other_schemas(flask_cli, scratch_dwh):
     """When the utils pipeline changed (its version is on the time schema), time_next replaces time; the facts'
     keys on time.day are declared again, and days that facts still reference stay until nothing does."""
-    name, query = scratch_dwh
-    assert flask_cli('mara-pipelines', 'run', '--path', 'utils', DWH_DB=name).returncode == 0
+    query, settings = scratch_dwh.query, scratch_dwh.env
+    assert flask_cli('mara-pipelines', 'run', '--path', 'utils', **settings).returncode == 0
     query('CREATE SCHEMA fk_demo; '
           'CREATE TABLE fk_demo.fact (day_fk INT REFERENCES time.day (day_id)); '
           'CREATE TABLE fk_demo.partitioned (day_fk INT REFERENCES time.day (day_id)) PARTITION BY LIST (day_fk); '
           'CREATE TABLE fk_demo.partition_20180410 PARTITION OF fk_demo.partitioned FOR VALUES IN (20180410); '
           'INSERT INTO fk_demo.fact VALUES (20180410); INSERT INTO fk_demo.partitioned VALUES (20180410)')
     query("COMMENT ON SCHEMA time IS 'built by an older version'")
-    result = flask_cli('mara-pipelines', 'run', '--path', 'utils', DWH_DB=name, FIRST_DATE='2018-04-20')
+    result = flask_cli('mara-pipelines', 'run', '--path', 'utils', **settings, FIRST_DATE='2018-04-20')
     assert result.returncode == 0, result.stdout + result.stderr
     assert query("""SELECT conrelid::REGCLASS::TEXT, conname, pg_get_constraintdef(oid) FROM pg_constraint
                     WHERE connamespace = 'fk_demo'::REGNAMESPACE ORDER BY 1""") == [
@@ -142,15 +127,15 @@ def test_rebuilding_time_keeps_the_foreign_keys_of_other_schemas(flask_cli, scra
         == [(True,)]
 
     query('DROP SCHEMA fk_demo CASCADE')
-    assert flask_cli('mara-pipelines', 'run', '--path', 'utils', DWH_DB=name, FIRST_DATE='2018-04-20').returncode == 0
+    assert flask_cli('mara-pipelines', 'run', '--path', 'utils', **settings, FIRST_DATE='2018-04-20').returncode == 0
     assert query('SELECT count(*), min(day_id) FROM time.day') == [(11, 20180420)]
 
 
 def test_util_is_not_recreated_while_something_outside_uses_it(flask_cli, scratch_dwh):
-    name, query = scratch_dwh
-    assert flask_cli('mara-pipelines', 'run', '--path', 'utils', DWH_DB=name).returncode == 0
+    query, settings = scratch_dwh.query, scratch_dwh.env
+    assert flask_cli('mara-pipelines', 'run', '--path', 'utils', **settings).returncode == 0
     query("CREATE TABLE public.uses_util (d DATE DEFAULT to_date(util.day_value('time.day', 20180410), 'YYYY-MM-DD'))")
-    result = flask_cli('mara-pipelines', 'run', '--path', 'utils', DWH_DB=name)
+    result = flask_cli('mara-pipelines', 'run', '--path', 'utils', **settings)
     assert result.returncode != 0
     assert 'not recreating schema util: default value for column d of table uses_util depend(s) on its functions' \
         in result.stdout + result.stderr

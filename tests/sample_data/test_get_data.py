@@ -4,7 +4,8 @@ import datetime
 import subprocess
 
 from app import data_sets
-from tests.support.warehouse import PROJECT_ROOT, write_day
+from tests.support import PROJECT_ROOT
+from tests.support.warehouse import write_day
 
 
 def get_data(data_dir) -> subprocess.CompletedProcess:

@@ -1,19 +1,18 @@
-"""Helpers of the warehouse tests: day files written through the data-set contract, runs of the ETL, queries,
-and the state of a whole warehouse, to compare an incremental build with a from-scratch build of the same files
-and with sums computed from the files alone."""
+"""Helpers of the warehouse tests: day files written through the data-set contract, runs of the ETL, warehouses
+built from sample data in databases of their own, and the state of a whole warehouse, to compare an incremental
+build with a from-scratch build of the same files and with sums computed from the files alone."""
 
 import collections
 import contextlib
+import dataclasses
 import datetime
-import os
 import pathlib
 import subprocess
 
-import psycopg2
-
 from app import data_sets
+from tests.support import commands
+from tests.support.db import connect, databases_of_their_own, query
 
-PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 PUBLISHED_SCHEMAS = ('time', 'pypi_dim', 'gh_dim', 'pp_dim')
 # What the published schemas are built from, the record of the published days, and the gates' results.
 STATE_SCHEMAS = (*PUBLISHED_SCHEMAS, 'pypi_data', 'github_data', 'pp_data', 'data_quality')
@@ -62,22 +61,25 @@ def sums(rows: list[dict], key, value: str) -> dict:
     return result
 
 
-# ---------------------------------------------------------------- runs and queries
-
-def reset_databases() -> None:
-    """Fresh dwh and mara databases of this test session (warehouse and run log)."""
-    import conftest
-    conftest.drop_databases()
-    result = conftest.setup_databases()
-    assert result.returncode == 0, result.stdout + result.stderr
-
+# ---------------------------------------------------------------- runs
 
 def run_etl(data_dir: pathlib.Path, *args: str, timeout: float = 600, **env: str) -> subprocess.CompletedProcess:
     """`flask mara-pipelines run ARGS` on the files in `data_dir`, with this session's databases (or `DWH_DB`)."""
-    return subprocess.run([str(PROJECT_ROOT / '.venv' / 'bin' / 'flask'), '--app', 'app.app',
-                           'mara-pipelines', 'run', '--disable-colors', *args],
-                          cwd=PROJECT_ROOT, env=dict(os.environ, DATA_DIR=str(data_dir), **env),
-                          capture_output=True, text=True, timeout=timeout)
+    return commands.flask('mara-pipelines', 'run', '--disable-colors', *args, timeout=timeout,
+                          env=dict(env, DATA_DIR=str(data_dir)))
+
+
+def start_etl(data_dir: pathlib.Path, *args: str, stderr=subprocess.PIPE, start_new_session: bool = False,
+              **env: str) -> subprocess.Popen:
+    """`run_etl` in the background; `finish(process)` waits for it."""
+    return commands.start_flask('mara-pipelines', 'run', '--disable-colors', *args,
+                                env=dict(env, DATA_DIR=str(data_dir)), stderr=stderr,
+                                start_new_session=start_new_session)
+
+
+def finish(process: subprocess.Popen, timeout: float = 600) -> subprocess.CompletedProcess:
+    stdout, stderr = process.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def output(result: subprocess.CompletedProcess) -> str:
@@ -88,45 +90,49 @@ def assert_succeeded(result: subprocess.CompletedProcess) -> None:
     assert result.returncode == 0, output(result)[-6000:]
 
 
-def connect(database: str | None = None):
-    """A connection to this session's warehouse database, or to `database` on the same server."""
-    import mara_db.dbs
-    db = mara_db.dbs.db('dwh')
-    return psycopg2.connect(host=db.host, port=db.port, user=db.user, password=db.password,
-                            dbname=database or db.database)
+# ---------------------------------------------------------------- warehouses built from sample data
 
+@dataclasses.dataclass(frozen=True)
+class Warehouse:
+    """A warehouse built from generated sample data, in databases of its own."""
+    data_dir: pathlib.Path
+    env: dict  # DWH_DB and MARA_DB of its databases
+    first_day: datetime.date
+    last_day: datetime.date
+    output: str  # of the run that built it
+    run_id: int  # of that run, in its mara database
 
-def query(sql: str, params=None, database: str | None = None) -> list[tuple]:
-    connection = connect(database)
-    try:
-        with connection, connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall() if cursor.description else []
-    finally:
-        connection.close()
+    def query(self, sql: str, params=None) -> list[tuple]:
+        return query(sql, params, database=self.env['DWH_DB'])
+
+    def mara_query(self, sql: str, params=None) -> list[tuple]:
+        return query(sql, params, database=self.env['MARA_DB'])
+
+    def file_rows(self, data_set: data_sets.DataSet) -> list[dict]:
+        """The rows of the data set's files that the warehouse was built from."""
+        return read_day_files(self.data_dir, data_set, self.first_day, self.last_day)
+
+    @property
+    def settings(self) -> dict:
+        """The settings that point a command or a server at this warehouse: its databases and files."""
+        return dict(self.env, DATA_DIR=str(self.data_dir))
 
 
 @contextlib.contextmanager
-def scratch_database(name: str):
-    """An empty warehouse database (with hll) of its own, dropped at the end."""
-    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-    query_autocommit(drop)
-    query_autocommit(f'CREATE DATABASE "{name}"')
-    query('CREATE EXTENSION hll', database=name)
-    try:
-        yield name
-    finally:
-        query_autocommit(drop)
-
-
-def query_autocommit(sql: str) -> None:
-    connection = connect('postgres')
-    try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-    finally:
-        connection.close()
+def built_from_sample(name: str, data_dir: pathlib.Path, *generate_options: str):
+    """Generates sample data into `data_dir` (`flask sample-data generate` with the options: by default the sample
+    that `make` generates on a fresh clone) and builds a warehouse from it with one run of the root pipeline, in
+    databases of its own (`<name>_dwh`, `<name>_mara`). Yields the `Warehouse`; drops its databases at the end."""
+    generated = commands.flask('sample-data', 'generate', '--data-dir', str(data_dir), *generate_options, timeout=300)
+    assert generated.returncode == 0, output(generated)
+    days = sorted(datetime.date(*map(int, path.relative_to(data_dir).parts[:3]))
+                  for path in data_dir.glob('*/*/*') if path.is_dir())
+    assert days, output(generated)
+    with databases_of_their_own(name) as env:
+        result = run_etl(data_dir, **env)
+        assert_succeeded(result)
+        (run_id,), = query('SELECT max(run_id) FROM data_integration_run', database=env['MARA_DB'])
+        yield Warehouse(data_dir, env, days[0], days[-1], output(result), run_id)
 
 
 # ---------------------------------------------------------------- the state of a warehouse
@@ -178,44 +184,6 @@ WHERE conrelid = %s::REGCLASS""", (table,))[0]
 def differences(a: dict, b: dict) -> dict:
     """The entries in which two states differ (for readable assertion messages)."""
     return {key: (a.get(key), b.get(key)) for key in sorted(set(a) | set(b)) if a.get(key) != b.get(key)}
-
-
-@contextlib.contextmanager
-def databases_of_their_own(name: str):
-    """A dwh and a mara database of their own (`<name>_dwh`, `<name>_mara`), set up by the project's script, for
-    builds beside this session's warehouse (even at the same time: the run lock is per mara database).
-    Yields the environment that points a run at them; drops them at the end."""
-    env = {'DWH_DB': f'{name}_dwh', 'MARA_DB': f'{name}_mara'}
-    for database in env.values():
-        query_autocommit(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    setup = subprocess.run(['bash', str(PROJECT_ROOT / '.scripts' / 'setup-db.sh')], cwd=PROJECT_ROOT,
-                           env=dict(os.environ, **env), capture_output=True, text=True)
-    assert setup.returncode == 0, setup.stdout + setup.stderr
-    try:
-        yield env
-    finally:
-        for database in env.values():
-            query_autocommit(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-
-
-def empty_warehouse(database: str) -> None:
-    """Makes `database` an empty warehouse database again (with hll), as setup-db.sh leaves it."""
-    query_autocommit(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    query_autocommit(f'CREATE DATABASE "{database}"')
-    query('CREATE EXTENSION hll', database=database)
-
-
-def start_etl(data_dir: pathlib.Path, *args: str, **env: str) -> subprocess.Popen:
-    """`run_etl` in the background; `finish(process)` waits for it."""
-    return subprocess.Popen([str(PROJECT_ROOT / '.venv' / 'bin' / 'flask'), '--app', 'app.app',
-                             'mara-pipelines', 'run', '--disable-colors', *args],
-                            cwd=PROJECT_ROOT, env=dict(os.environ, DATA_DIR=str(data_dir), **env),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def finish(process: subprocess.Popen, timeout: float = 600) -> subprocess.CompletedProcess:
-    stdout, stderr = process.communicate(timeout=timeout)
-    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def from_scratch(data_dir: pathlib.Path, name: str, **env: str) -> dict:

@@ -1,11 +1,9 @@
-"""Helpers for tests and scripts that operate the app like its users: a real server, real runs, a real warehouse.
+"""Helpers for tests and scripts that operate the app like its users, through a real server:
 
 - `gunicorn()`: the app served by gunicorn on 127.0.0.1 at a free port, as in development or production (browser
   tests, `.scripts/screenshots.py`, `.scripts/load_test.py`), with the caller's environment, hence the caller's
   databases and data directory;
-- `open_run_ids()`, `last_run_id()`, `start_flask()`: runs in progress and mara's
-  run log;
-- `warehouse_on_sample_data()`: sample data and one ETL run, shared by the test modules of a session.
+- `free_port()`, `http_get()`, `wait_for()`, `first_sql_task()`: what the tests of servers and pages share.
 """
 
 import contextlib
@@ -18,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 
-PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
+from tests.support import PROJECT_ROOT
 
 
 def free_port() -> int:
@@ -100,7 +98,7 @@ def gunicorn(workers: int = 2, threads: int = 4, env: dict | None = None, start_
             log_path.unlink()
 
 
-# ---------------------------------------------------------------- runs
+# ---------------------------------------------------------------- waiting and pages
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
@@ -112,62 +110,6 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
             return result
         time.sleep(interval)
     raise AssertionError(f'timed out after {timeout} s waiting for {what}')
-
-
-def open_run_ids() -> list:
-    """Runs in mara's run log that have not finished."""
-    import mara_db.dbs
-    with mara_db.dbs.cursor_context('mara') as cursor:
-        cursor.execute('SELECT run_id FROM data_integration_run WHERE end_time IS NULL ORDER BY run_id')
-        return [row[0] for row in cursor.fetchall()]
-
-
-def last_run_id() -> int:
-    import mara_db.dbs
-    with mara_db.dbs.cursor_context('mara') as cursor:
-        cursor.execute('SELECT coalesce(max(run_id), 0) FROM data_integration_run')
-        return cursor.fetchone()[0]
-
-
-def start_flask(*args: str, env: dict | None = None) -> subprocess.Popen:
-    """Starts `flask --app app.app ARGS` in the background; read its output with `communicate()`."""
-    return subprocess.Popen([str(PROJECT_ROOT / '.venv' / 'bin' / 'flask'), '--app', 'app.app', *args],
-                            cwd=PROJECT_ROOT, env=dict(os.environ, **(env or {})), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-
-
-# ---------------------------------------------------------------- a warehouse on sample data
-
-# The sample that `make` generates on a fresh clone (the command's defaults), so that the README's
-# results are checked against what a new user sees.
-SAMPLE_DATA_ARGS: list[str] = []
-_warehouse_runs = {}
-
-
-def warehouse_on_sample_data() -> dict:
-    """Generates sample data and runs the root pipeline with the CLI, on fresh databases.
-
-    Returns {'run_id', 'output', 'seconds'}. Fails when the ETL fails. Several test modules share it: the
-    warehouse is built again only when another test has run a pipeline or replaced the databases since.
-    """
-    from conftest import drop_databases, setup_databases
-
-    key = (os.environ['DWH_DB'], os.environ['MARA_DB'], os.environ['DATA_DIR'])
-    if key in _warehouse_runs and _warehouse_runs[key]['run_id'] == last_run_id():
-        return _warehouse_runs[key]
-    drop_databases()
-    setup = setup_databases()
-    assert setup.returncode == 0, setup.stdout + setup.stderr
-    flask = [str(PROJECT_ROOT / '.venv' / 'bin' / 'flask'), '--app', 'app.app']
-    generated = subprocess.run([*flask, 'sample-data', 'generate', *SAMPLE_DATA_ARGS], cwd=PROJECT_ROOT,
-                               capture_output=True, text=True, timeout=300)
-    assert generated.returncode == 0, generated.stdout + generated.stderr
-    started = time.monotonic()
-    etl = subprocess.run([*flask, 'mara-pipelines', 'run', '--disable-colors'], cwd=PROJECT_ROOT,
-                         capture_output=True, text=True, timeout=900)
-    assert etl.returncode == 0, etl.stdout[-5000:] + etl.stderr[-5000:]
-    _warehouse_runs[key] = {'run_id': last_run_id(), 'output': etl.stdout, 'seconds': time.monotonic() - started}
-    return _warehouse_runs[key]
 
 
 def first_sql_task(pipeline_id: str | None = None) -> tuple:

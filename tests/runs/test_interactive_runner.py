@@ -1,7 +1,7 @@
 """The terminal runner (`dialog` menus), driven in a real terminal by tmux: run a node and come back to the menu,
 Esc walks back one menu at a time and leaves a clean screen.
 
-The runner shows the test app's pipelines (tests/run_control_app.py). Each test starts its own tmux server
+The runner shows the test app's pipelines (tests/support/run_control_app.py). Each test starts its own tmux server
 (`tmux -L <name>`), which inherits this session's environment (database names, RUN_CONTROL_DIR).
 """
 
@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from tests import run_control
-from tests.run_control import last_run_id, node_runs, record
-from tests.servers import PROJECT_ROOT, wait_for
+from tests.support import PROJECT_ROOT, run_control
+from tests.support.run_control import last_run_id, node_runs, record
+from tests.support.servers import wait_for
 
 COMMANDS = {'mara': 'mara-pipelines run-interactively', 'alias': 'data_integration.ui.run_interactively'}
 PIPELINES = ['slow', 'flaky', 'report']  # the root menu's entries after '▶ Run' and '>> Run selected'
@@ -65,7 +65,7 @@ class Terminal:
 @pytest.fixture
 def terminal(databases, tmp_path):
     missing = [program for program in ('tmux', 'dialog') if not shutil.which(program)]
-    assert not missing, f'{missing} not installed: run `make install-test-packages`'
+    assert not missing, f'{missing} not installed: `make test` installs them'
     control = run_control.RunControl(tmp_path)
     terminals = []
 

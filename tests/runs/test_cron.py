@@ -8,8 +8,9 @@ import subprocess
 
 import pytest
 
-from tests.run_control import last_run_id, record, run_lock_held
-from tests.servers import PROJECT_ROOT
+from app.sample_data import generator
+from tests.support import PROJECT_ROOT
+from tests.support.run_control import last_run_id, record, run_lock_held
 
 # What cron gives a command (Debian's cron), besides the session's databases and data for the test.
 CRON_ENVIRONMENT = {'HOME': os.environ.get('HOME', '/root'), 'LOGNAME': 'root', 'SHELL': '/bin/sh',
@@ -28,24 +29,27 @@ def cron_line(tmp_path) -> tuple[list[str], str, pathlib.Path]:
     return fields[:5], fields[5], log
 
 
-def _run_as_cron(command: str) -> subprocess.CompletedProcess:
-    env = dict(CRON_ENVIRONMENT, **{name: os.environ[name] for name in SESSION_SETTINGS})
+def _run_as_cron(command: str, **settings: str) -> subprocess.CompletedProcess:
+    env = dict(CRON_ENVIRONMENT, **{name: os.environ[name] for name in SESSION_SETTINGS} | settings)
     return subprocess.run(['/bin/sh', '-c', command], cwd='/', env=env, stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, start_new_session=True, timeout=900)
 
 
 @pytest.fixture
-def sample_data(flask_cli):
-    if not any(pathlib.Path(os.environ['DATA_DIR']).rglob('*.csv.gz')):
-        result = flask_cli('sample-data', 'generate')
-        assert result.returncode == 0, result.stdout + result.stderr
+def sample_data(flask_cli, tmp_path) -> pathlib.Path:
+    """A DATA_DIR with a small sample of the standard days: what is tested is the run from cron, not the data."""
+    data_dir = tmp_path / 'data'
+    result = flask_cli('sample-data', 'generate', '--data-dir', str(data_dir), '--pypi-rows', str(generator.MIN_ROWS),
+                       '--github-rows', str(generator.MIN_ROWS))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return data_dir
 
 
 def test_the_crontab_line_runs_the_root_pipeline_daily_into_a_log(cron_line, sample_data):
     schedule, command, log = cron_line
     minute, hour, *every_day = schedule
     assert minute.isdigit() and hour.isdigit() and every_day == ['*', '*', '*'], schedule
-    result = _run_as_cron(command)
+    result = _run_as_cron(command, DATA_DIR=str(sample_data))
     assert result.returncode == 0, log.read_text()[-5000:] if log.exists() else result.stderr
     assert result.stdout == result.stderr == ''  # all of it went to the log
     output = log.read_text()

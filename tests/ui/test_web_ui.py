@@ -3,7 +3,7 @@ started in a process of its own and followed through its event stream, one run a
 statistics of short runs.
 
 The browser side (closing the browser during a run, rejoining, cancelling from a second browser) is in
-tests/test_runs_browser.py.
+tests/ui/test_runs_browser.py.
 """
 
 import json
@@ -14,8 +14,7 @@ import pytest
 
 from app.pipelines import root_pipeline
 from app.runs import records
-from tests.run_control import run_lock_held
-from tests.servers import last_run_id, open_run_ids
+from tests.support.run_control import last_run_id, open_runs, run_lock_held
 
 
 @pytest.fixture
@@ -33,16 +32,8 @@ def _parse(text: str) -> list:
 
 
 def _small_run() -> tuple[str, str]:
-    """(pipeline id, node id): the first node of the first pipeline, whatever the pipelines are called."""
-    pipeline = next(iter(root_pipeline().nodes.values()))
-    return pipeline.id, next(iter(pipeline.nodes))
-
-
-@pytest.fixture(scope='module')
-def pipeline_ready(app):
-    """The first pipeline ran once (so that its first node can run alone)."""
-    result = app.test_cli_runner().invoke(args=['mara-pipelines', 'run', '--path', _small_run()[0]])
-    assert result.exit_code == 0, result.output
+    """(pipeline id, node id): the first node of the utils pipeline, whatever it is called."""
+    return 'utils', next(iter(root_pipeline().nodes['utils'].nodes))
 
 
 def _start(client, **headers):
@@ -54,7 +45,7 @@ def _follow(client, run_id: int) -> list:
     return _parse(client.get(f'/runs/{run_id}/events').get_data(as_text=True))
 
 
-def test_running_is_refused_when_not_allowed(client, monkeypatch, pipeline_ready):
+def test_running_is_refused_when_not_allowed(client, monkeypatch, utils_run):
     monkeypatch.setenv('ALLOW_RUN_FROM_WEB_UI', 'false')
     pipeline_id, node_id = _small_run()
     runs_before = last_run_id()
@@ -70,7 +61,7 @@ def test_running_is_refused_when_not_allowed(client, monkeypatch, pipeline_ready
     assert 'Rerun failed' not in client.get('/runs').get_data(as_text=True)
 
 
-def test_mara_run_buttons_lead_to_a_start_form_that_starts_nothing(client, pipeline_ready):
+def test_mara_run_buttons_lead_to_a_start_form_that_starts_nothing(client, utils_run):
     pipeline_id, node_id = _small_run()
     page = client.get(f'/pipelines/{pipeline_id}').get_data(as_text=True)
     assert 'id="run-button"' in page and re.search(rf'href="/pipelines/{pipeline_id}/run-"', page)
@@ -86,7 +77,7 @@ def test_mara_run_buttons_lead_to_a_start_form_that_starts_nothing(client, pipel
     assert last_run_id() == runs_before
 
 
-def test_state_changes_from_another_site_are_refused(client, pipeline_ready):
+def test_state_changes_from_another_site_are_refused(client, utils_run):
     runs_before = last_run_id()
     for headers in ({'Origin': 'https://evil.example'}, {'Sec-Fetch-Site': 'cross-site'},
                     {'Origin': 'http://localhost:1'}):
@@ -97,7 +88,7 @@ def test_state_changes_from_another_site_are_refused(client, pipeline_ready):
     assert last_run_id() == runs_before
 
 
-def test_a_run_started_here_runs_in_its_own_process_and_its_stream_follows_it(client, pipeline_ready):
+def test_a_run_started_here_runs_in_its_own_process_and_its_stream_follows_it(client, utils_run):
     response = _start(client, Origin='http://localhost', **{'Sec-Fetch-Site': 'same-origin'})
     assert response.status_code == 303, response.get_data(as_text=True)
     run_id = int(re.fullmatch(r'/runs/(\d+)', response.location)[1])
@@ -108,7 +99,7 @@ def test_a_run_started_here_runs_in_its_own_process_and_its_stream_follows_it(cl
     assert names[0] == 'RunStarted' and names[-1] == 'RunFinished' and 'RunSummary' in names
     assert events[-1][1]['succeeded'] is True
     assert [data for name, data in events if name == 'RunSummary'][0]['outcome'] == 'succeeded'
-    assert not open_run_ids()
+    assert not open_runs()
     page = client.get(f'/runs/{run_id}').get_data(as_text=True)
     assert f'Run {run_id}: pipeline {_small_run()[0]} [{_small_run()[1]}]' in page
     assert 'web guest@localhost' in client.get('/runs').get_data(as_text=True)
@@ -116,7 +107,7 @@ def test_a_run_started_here_runs_in_its_own_process_and_its_stream_follows_it(cl
     assert _follow(client, run_id) == events
 
 
-def test_a_start_is_refused_while_another_run_holds_the_lock(client, pipeline_ready):
+def test_a_start_is_refused_while_another_run_holds_the_lock(client, utils_run):
     with run_lock_held():
         runs_before = last_run_id()
         response = _start(client)
@@ -136,7 +127,7 @@ def missing_dwh(monkeypatch):
     mara_db.dbs.db.cache_clear()
 
 
-def test_a_failed_run_names_its_failed_node_in_the_stream(client, missing_dwh, pipeline_ready):
+def test_a_failed_run_names_its_failed_node_in_the_stream(client, missing_dwh, utils_run):
     pipeline_id, node_id = _small_run()
     run_id = int(_start(client).location.rsplit('/', 1)[1])
     events = _follow(client, run_id)

@@ -1,7 +1,7 @@
 """Run control with real processes: failure semantics, rerunning what did not succeed, one run at a time, cancel,
 kill -9, a PostgreSQL restart in the middle of a run, and no process left behind.
 
-The runs are of the test app's own small pipeline (tests/run_control_app.py), started as `flask` commands.
+The runs are of the test app's own small pipeline (tests/support/run_control_app.py), started as `flask` commands.
 """
 
 import os
@@ -13,9 +13,8 @@ import pytest
 
 from app.runs import lock as run_lock
 from app.runs import records
-from tests import run_control
-from tests.run_control import last_run_id, next_schemas, node_runs, open_runs, record, sleeping_sessions
-from tests.servers import PROJECT_ROOT
+from tests.support import commands, run_control
+from tests.support.run_control import last_run_id, next_schemas, node_runs, open_runs, record, sleeping_sessions
 
 
 @pytest.fixture
@@ -189,8 +188,8 @@ def test_postgresql_restarted_in_the_middle_of_a_run(control):
     run = control.start()
     run_id = run_control.wait_until_slow_waits()
     processes = run_control.processes_of(run.pid)
-    postgres = ['bash', str(PROJECT_ROOT / '.scripts' / 'postgres.sh')]
-    subprocess.run([*postgres, 'stop'], check=True, capture_output=True, timeout=120)
+    stopped = commands.script('postgres.sh', 'stop')
+    assert stopped.returncode == 0, stopped.stderr
     try:
         output = run.communicate(timeout=120)[0]  # the run stops by itself
         assert run.returncode != 0
@@ -200,7 +199,8 @@ def test_postgresql_restarted_in_the_middle_of_a_run(control):
         assert 'The mara database could not be reached: the next run records this run as failed.' in output
         assert 'Traceback' not in output and 'Exception during' not in output, output[-3000:]
     finally:
-        subprocess.run([*postgres, 'start'], check=True, capture_output=True, timeout=120)
+        started = commands.script('postgres.sh', 'start')
+        assert started.returncode == 0, started.stderr
     control.sleep(0)
     after = control.run()
     assert after.returncode == 0, after.stdout[-3000:]

@@ -2,7 +2,7 @@
 page (also one that the CLI started), cancel a run from a second browser, be refused with a link to the run in
 progress, rerun what failed, and the system statistics of a short run.
 
-gunicorn serves the test app (tests/run_control_app.py), whose pipelines these tests own.
+gunicorn serves the test app (tests/support/run_control_app.py), whose pipelines these tests own.
 """
 
 import re
@@ -14,10 +14,10 @@ import urllib.request
 import pytest
 
 from app.runs import records
-from tests import run_control
-from tests.browser import chart_points, chromium, new_page
-from tests.run_control import last_run_id, node_runs, record, sleeping_sessions
-from tests.servers import gunicorn, wait_for
+from tests.browser import chart_points, new_page
+from tests.support import run_control
+from tests.support.run_control import last_run_id, node_runs, record, sleeping_sessions
+from tests.support.servers import gunicorn, wait_for
 
 
 @pytest.fixture(scope='module')
@@ -29,12 +29,6 @@ def control(databases, tmp_path_factory):
 def server(control):
     with gunicorn(app=f'{run_control.APP}:wsgi_app', env={'RUN_CONTROL_DIR': str(control.directory)}) as base_url:
         yield base_url
-
-
-@pytest.fixture(scope='module')
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

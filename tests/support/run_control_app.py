@@ -1,8 +1,9 @@
 """The project's flask app with a small root pipeline of its own, for the tests of run control.
 
-Everything is the real app (`flask --app tests.run_control_app ...`, gunicorn `tests.run_control_app:wsgi_app`)
-except the root pipeline, whose nodes these tests own (the warehouse pipelines change under them). Its tasks are
-real processes: bash and psql. What they do is steered through files in RUN_CONTROL_DIR:
+Everything is the real app (`flask --app tests.support.run_control_app ...`, gunicorn
+`tests.support.run_control_app:wsgi_app`) except the root pipeline, whose nodes these tests own (the warehouse
+pipelines change under them). Its tasks are real processes: bash and psql. What they do is steered through files
+in RUN_CONTROL_DIR:
 
     run_control
     ├── slow              start ──> wait ──> finish

@@ -1,9 +1,10 @@
-"""The web UI in headless Chromium, served by gunicorn on 127.0.0.1, after real ETL runs on sample data.
+"""The web UI in headless Chromium, served by gunicorn on 127.0.0.1, after real ETL runs on sample data (a small
+sample of the standard days, in a warehouse of its own: a test runs a pipeline in it).
 
 Each page is checked for what a user sees: the dependency graph (graphviz SVG), the charts (drawn with
 Chart.js by app/ui/static/charts), the node table, the SQL of a task, the star schemas, the settings, and no
 console errors nor requests to other hosts. A run of a real pipeline is started by clicking (run control itself,
-with pipelines of its own, is tested in tests/test_runs_browser.py).
+with pipelines of its own, is tested in tests/ui/test_runs_browser.py).
 """
 
 import re
@@ -11,8 +12,10 @@ import re
 import pytest
 
 from app.pipelines import root_pipeline
-from tests.browser import chart_points, chromium, new_page
-from tests.servers import first_sql_task, gunicorn, start_flask, warehouse_on_sample_data
+from app.sample_data import generator
+from tests.browser import chart_points, new_page
+from tests.support.servers import first_sql_task, gunicorn
+from tests.support.warehouse import assert_succeeded, built_from_sample, run_etl
 
 STAR_SCHEMAS = ['pp_dim', 'pypi_dim', 'gh_dim', 'time']
 
@@ -26,24 +29,18 @@ def _pipelines(node, path=()):
 
 
 @pytest.fixture(scope='module')
-def history(databases):
+def history(databases, tmp_path_factory):
     """The warehouse, built twice (run time charts need two runs)."""
-    warehouse_on_sample_data()
-    second = start_flask('mara-pipelines', 'run', '--disable-colors')
-    output = second.communicate(timeout=600)[0]
-    assert second.returncode == 0, output[-3000:]
+    with built_from_sample('test_browser', tmp_path_factory.mktemp('browser-sample'),
+                           '--pypi-rows', str(generator.MIN_ROWS), '--github-rows', str(generator.MIN_ROWS)) as built:
+        assert_succeeded(run_etl(built.data_dir, **built.env))
+        yield built
 
 
 @pytest.fixture(scope='module')
-def server(databases):
-    with gunicorn() as base_url:
+def server(history):
+    with gunicorn(env=history.settings) as base_url:
         yield base_url
-
-
-@pytest.fixture(scope='module')
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
@@ -167,7 +164,7 @@ def test_a_whole_pipeline_runs_from_its_page(page, history):
 
 
 def test_without_permission_there_is_no_run_button_and_no_run(browser, history):
-    with gunicorn(workers=1, env={'ALLOW_RUN_FROM_WEB_UI': 'false'}) as base_url:
+    with gunicorn(workers=1, env={**history.settings, 'ALLOW_RUN_FROM_WEB_UI': 'false'}) as base_url:
         page = new_page(browser, base_url)
         _open(page, '/pipelines/github')
         assert page.locator('#mara-page-header .action-buttons a', has_text='Run').count() == 0

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 
 from app import config
 from app import data_sets as contract
-from tests.fake_bigquery import FakeBigQuery
+from tests.support.fake_bigquery import FakeBigQuery
 
 
 @contextlib.contextmanager

@@ -5,7 +5,7 @@ credentials. It answers the downloader's queries with canned rows per (data set,
 like BigQuery (`maxResults`, `pageToken`, every value a string), records every request, and can
 inject failures (HTTP errors, dropped or truncated connections, hangs).
 
-With an `engine`, the fake runs the SQL it receives (see tests/bigquery_engine.py) instead of
+With an `engine`, the fake runs the SQL it receives (see tests/support/bigquery_engine.py) instead of
 answering with canned rows.
 
 Endpoints: jobs.insert (POST .../jobs, also dry runs), jobs.get (GET .../jobs/{id}),

@@ -15,28 +15,16 @@ import pytest
 
 from app import access
 from app.runs import records
-from tests.browser import chromium, new_page
-from tests.servers import gunicorn, last_run_id, open_run_ids
+from tests.browser import new_page
+from tests.support.run_control import last_run_id, open_runs
+from tests.support.servers import gunicorn
 
-ATTACKER_PORTS = range(5600, 5650)  # this worktree's range of ports for servers
 # mara's run pages: the Run buttons lead there, and they lead to the start form (no longer start anything)
 RUN_PAGE = '/pipelines/utils/run-/initialize_utils'
 RUN_STREAM = '/pipelines/utils/do-run/initialize_utils'  # mara's run inside a request: gone (410)
 START_FORM = '/runs/new?path=utils&nodes=initialize_utils&with_upstreams=0'  # where RUN_PAGE leads
 START = {'path': 'utils', 'nodes': 'initialize_utils', 'with_upstreams': '0'}  # the start form's POST
 RUN_URL = re.compile(r'/runs/(\d+)$')
-
-
-@pytest.fixture(scope='module')
-def utils_ready(app):
-    result = app.test_cli_runner().invoke(args=['mara-pipelines', 'run', '--path', 'utils', '--disable-colors'])
-    assert result.exit_code == 0, result.output
-
-
-@pytest.fixture(scope='module')
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
@@ -67,7 +55,7 @@ def _run_finished(page) -> int:
     return int(RUN_URL.search(page.url)[1])
 
 
-def test_without_the_run_permission_no_run_button_works(browser, utils_ready, accounts):
+def test_without_the_run_permission_no_run_button_works(browser, utils_run, accounts):
     env = {'SECRET_KEY': secrets.token_urlsafe(48), 'ALLOW_RUN_FROM_WEB_UI': 'true'}
     with gunicorn(workers=1, production=True, env=env) as base_url:
         viewer = new_page(browser, base_url, email='viewer@example.com')
@@ -89,7 +77,7 @@ def test_without_the_run_permission_no_run_button_works(browser, utils_ready, ac
                 status, text = viewer.evaluate(POST_FROM_PAGE, [url, fields])
                 assert status == 403, (url, text)
                 assert 'viewer@example.com (role Guest) may not start runs' in text, url
-            assert last_run_id() == runs_before and not open_run_ids()
+            assert last_run_id() == runs_before and not open_runs()
 
             # control: on the same server an Admin has the buttons, and they lead to the form that starts the run
             admin.goto('/pipelines/utils')
@@ -155,7 +143,7 @@ NAVIGATING_PAGE = '<script>location = "{target}{run_page}";</script>'  # as a li
 
 @contextlib.contextmanager
 def attacker_server(target: str, values: dict):
-    """Serves the attacking pages on the first free port of ATTACKER_PORTS: /attack, /post and /navigate."""
+    """Serves the attacking pages on a free port: /attack, /post and /navigate."""
     pages = {'/attack': ATTACK_PAGE, '/post': POSTING_PAGE, '/navigate': NAVIGATING_PAGE}
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -170,16 +158,11 @@ def attacker_server(target: str, values: dict):
         def log_message(self, *args):
             pass
 
-    for port in ATTACKER_PORTS:
-        with contextlib.suppress(OSError):
-            server = http.server.ThreadingHTTPServer(('127.0.0.1', port), Handler)
-            break
-    else:
-        raise RuntimeError(f'no free port in {ATTACKER_PORTS}')
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield port
+        yield server.server_address[1]
     finally:
         server.shutdown()
         server.server_close()
@@ -210,12 +193,12 @@ def _browser_page(browser, allowed: tuple):
 
 def _state(mara_db_query) -> tuple:
     """What the attack would change: the runs (the last one and any in progress), the accounts and permissions."""
-    return (last_run_id(), open_run_ids(), mara_db_query('SELECT email, role FROM acl_user ORDER BY email'),
+    return (last_run_id(), open_runs(), mara_db_query('SELECT email, role FROM acl_user ORDER BY email'),
             mara_db_query('SELECT user_key, resource_key FROM acl_permission ORDER BY 1, 2'))
 
 
 @pytest.mark.parametrize('attacker_host', ['localhost', '127.0.0.1'], ids=['cross-site', 'same-site, other port'])
-def test_a_page_of_another_origin_cannot_start_a_run_nor_change_the_acl(browser, utils_ready, mara_db_query, tmp_path,
+def test_a_page_of_another_origin_cannot_start_a_run_nor_change_the_acl(browser, utils_run, mara_db_query, tmp_path,
                                                                           attacker_host):
     mara_db_query('TRUNCATE acl_user, acl_permission')
     log = tmp_path / 'gunicorn.log'

@@ -1,5 +1,6 @@
-"""Helpers for the tests of run control: runs of the test app's pipelines (tests/run_control_app.py) in real
-processes, and what they leave behind in the databases and the process table.
+"""Helpers for the tests of runs: mara's run log and the project's run records as the tests read them, the run lock
+held from outside, and runs of the test app's pipelines (tests/support/run_control_app.py) in real processes, with
+what they leave behind in the databases and the process table.
 
 The test app must not be imported into the test process (it replaces the root pipeline for the whole process):
 its runs are started as commands, and its pages served by gunicorn.
@@ -15,10 +16,11 @@ import time
 import mara_db.dbs
 import psutil
 
-from tests.servers import PROJECT_ROOT, wait_for
+from tests.support import commands
+from tests.support.db import mara_query, query
+from tests.support.servers import wait_for
 
-APP = 'tests.run_control_app'
-FLASK = str(PROJECT_ROOT / '.venv' / 'bin' / 'flask')
+APP = 'tests.support.run_control_app'
 
 
 class RunControl:
@@ -38,18 +40,16 @@ class RunControl:
         marker.touch() if broken else marker.unlink(missing_ok=True)
 
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-        """`flask --app tests.run_control_app ARGS`, run to its end."""
-        return subprocess.run([FLASK, '--app', APP, *args], cwd=PROJECT_ROOT, env=self.env, capture_output=True,
-                              text=True, timeout=timeout)
+        """`flask --app tests.support.run_control_app ARGS`, run to its end."""
+        return commands.flask(*args, app=APP, timeout=timeout, env=self.env)
 
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         return self.cli('mara-pipelines', 'run', '--disable-colors', *args, timeout=timeout)
 
     def start(self, *args: str) -> subprocess.Popen:
         """`flask ... mara-pipelines run ARGS` in the background, as the leader of a session (as from a terminal)."""
-        return subprocess.Popen([FLASK, '--app', APP, 'mara-pipelines', 'run', '--disable-colors', *args],
-                                cwd=PROJECT_ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, start_new_session=True)
+        return commands.start_flask('mara-pipelines', 'run', '--disable-colors', *args, app=APP, env=self.env,
+                                    start_new_session=True)
 
 
 @contextlib.contextmanager
@@ -65,24 +65,27 @@ def run_lock_held():
         holder.close()
 
 
-def query(alias: str, sql: str, params=None) -> list[tuple]:
-    with mara_db.dbs.cursor_context(alias) as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall() if cursor.description else []
-
-
 def last_run_id() -> int:
-    return query('mara', 'SELECT coalesce(max(run_id), 0) FROM data_integration_run')[0][0]
+    return mara_query('SELECT coalesce(max(run_id), 0) FROM data_integration_run')[0][0]
 
 
 def open_runs() -> list[int]:
-    return [row[0] for row in query('mara', 'SELECT run_id FROM data_integration_run WHERE end_time IS NULL')]
+    """Runs in mara's run log that have not finished."""
+    return [row[0] for row in mara_query('SELECT run_id FROM data_integration_run WHERE end_time IS NULL '
+                                         'ORDER BY run_id')]
 
 
-def node_runs(run_id: int) -> dict:
-    """{'a/b': succeeded} of the nodes that a run started."""
-    return {'/'.join(path): succeeded for path, succeeded in
-            query('mara', 'SELECT node_path, succeeded FROM data_integration_node_run WHERE run_id = %s', (run_id,))}
+def runs_since(run_id: int) -> list[tuple]:
+    """(run_id, node_path, succeeded) of the runs after `run_id`."""
+    return mara_query('SELECT run_id, node_path, succeeded FROM data_integration_run WHERE run_id > %s '
+                      'ORDER BY run_id', (run_id,))
+
+
+def node_runs(run_id: int, mara_db: str | None = None) -> dict:
+    """{'a/b': succeeded} of the nodes that a run started (in this session's mara database, or in `mara_db`)."""
+    sql = 'SELECT node_path, succeeded FROM data_integration_node_run WHERE run_id = %s'
+    rows = query(sql, (run_id,), database=mara_db) if mara_db else mara_query(sql, (run_id,))
+    return {'/'.join(path): succeeded for path, succeeded in rows}
 
 
 def record(run_id: int) -> dict:
@@ -93,20 +96,20 @@ def record(run_id: int) -> dict:
 
 
 def next_schemas() -> list[str]:
-    return [row[0] for row in query('dwh', r"SELECT nspname FROM pg_namespace WHERE nspname LIKE '%\_next'")]
+    return [row[0] for row in query(r"SELECT nspname FROM pg_namespace WHERE nspname LIKE '%\_next'")]
 
 
 def sleeping_sessions() -> list[str]:
     """Application names of the database sessions that run slow / wait's pg_sleep."""
-    return [row[0] for row in query('mara', "SELECT application_name FROM pg_stat_activity "
-                                            "WHERE query LIKE 'SELECT pg_sleep%%' AND pid <> pg_backend_pid()")]
+    return [row[0] for row in mara_query("SELECT application_name FROM pg_stat_activity "
+                                         "WHERE query LIKE 'SELECT pg_sleep%%' AND pid <> pg_backend_pid()")]
 
 
 def wait_until_slow_waits(timeout: float = 60) -> int:
     """Waits until a run's slow / wait sleeps in the database; returns the run id."""
     def waiting():
-        rows = query('mara', "SELECT run_id FROM data_integration_node_run "
-                             "WHERE node_path = '{slow,wait}' AND end_time IS NULL")
+        rows = mara_query("SELECT run_id FROM data_integration_node_run "
+                          "WHERE node_path = '{slow,wait}' AND end_time IS NULL")
         return rows[0][0] if rows and sleeping_sessions() else None
     return wait_for(waiting, timeout, 'slow / wait to sleep in the database')
 

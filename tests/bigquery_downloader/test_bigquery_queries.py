@@ -1,7 +1,7 @@
 """The logic of the downloader's queries, proven by running them.
 
 The downloader sends its queries through the real client to the fake BigQuery, which runs the exact
-SQL text and parameters it received in an embedded engine (tests/bigquery_engine.py: sqlglot to
+SQL text and parameters it received in an embedded engine (tests/support/bigquery_engine.py: sqlglot to
 DuckDB) over small raw tables of both payload generations. The files it writes are compared with
 results computed by hand.
 """
@@ -13,8 +13,8 @@ import pytest
 from app import data_sets as contract
 from app.bigquery_downloader import downloader
 from app.bigquery_downloader.data_sets import MIRROR_INSTALLERS
-from tests.bigquery_engine import BigQueryEngine, github_event, pypi_download
-from tests.downloader_helpers import file_text, path_of, read, running_fake
+from tests.support.bigquery_engine import BigQueryEngine, github_event, pypi_download
+from tests.support.downloader import file_text, path_of, read, running_fake
 
 OLD_DAY = datetime.date(2024, 1, 1)  # payloads before GitHub's change of 2025-10-07
 NEW_DAY = datetime.date(2025, 11, 3)  # payloads after it
@@ -107,6 +107,21 @@ def test_payloads_after_the_change_count_pushes_merges_and_leave_commits_unknown
         (day_id, 'pallets', 'flask', 1, None, 2, 3),  # commits: not known, pushes: 3
         (day_id, 'transition', 'mixed', None, None, None, 2),  # a partial sum would be a silent undercount
     ])
+
+
+def test_a_days_github_query_reads_the_table_of_that_day_only(fake, engine):
+    """GH Archive has a table per day: the events of the days around it are not counted."""
+    next_day = OLD_DAY + datetime.timedelta(days=1)
+    engine.add_github_events(OLD_DAY - datetime.timedelta(days=1), [push('pallets/flask', size=1, distinct_size=1)])
+    engine.add_github_events(OLD_DAY, [github_event('ForkEvent', 'pallets/flask', {'forkee': {'id': 1}})])
+    engine.add_github_events(next_day, [push('pallets/flask', size=2, distinct_size=2)] * 3)
+    download('github', OLD_DAY)
+    download('github', next_day)
+
+    assert read(contract.GITHUB, OLD_DAY) == file_text(contract.GITHUB.latest, [
+        (20240101, 'pallets', 'flask', 1, None, None, None)])
+    assert read(contract.GITHUB, next_day) == file_text(contract.GITHUB.latest, [
+        (20240102, 'pallets', 'flask', None, 6, None, 3)])
 
 
 # ---------------------------------------------------------------- PyPI

@@ -11,8 +11,9 @@ import psutil
 import pytest
 
 from app import access, config
-from tests.servers import PROJECT_ROOT, free_port, gunicorn, wait_for
-from tests.servers import http_get as fetch
+from tests.support import PROJECT_ROOT
+from tests.support.servers import free_port, gunicorn, wait_for
+from tests.support.servers import http_get as fetch
 
 HEADER = config.email_http_header()
 

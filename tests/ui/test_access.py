@@ -1,7 +1,8 @@
 """The access layer (app/access.py) with real requests through Flask's test client and a real mara database:
 identity, permissions per resource, the ACL's changes, and runs that only start from a page of this site.
 
-Production as gunicorn serves it is in tests/test_production.py; the browser's view in tests/test_access_browser.py.
+Production as gunicorn serves it is in tests/ui/test_production.py; the browser's view in
+tests/ui/test_access_browser.py.
 """
 
 import json
@@ -11,7 +12,7 @@ import flask
 import pytest
 
 from app import access, config
-from tests.servers import last_run_id, open_run_ids
+from tests.support.run_control import last_run_id, open_runs
 
 HEADER = config.email_http_header()
 SAME_SITE = {'Sec-Fetch-Site': 'same-origin'}  # what Chromium sends from the app's own pages
@@ -35,13 +36,6 @@ def login_required(monkeypatch, fresh_acl):
     """Requests are identified by the login proxy's header, as in production; admin@example.com is an Admin."""
     monkeypatch.setenv('REQUIRE_EMAIL_HTTP_HEADER', 'true')
     access.set_role('admin@example.com', 'Admin')
-
-
-@pytest.fixture(scope='module')
-def utils_ready(app):
-    """The util schema exists: the runs below need it."""
-    result = app.test_cli_runner().invoke(args=['mara-pipelines', 'run', '--path', 'utils', '--disable-colors'])
-    assert result.exit_code == 0, result.output
 
 
 def users(mara_db_query) -> dict:
@@ -122,7 +116,7 @@ def test_an_unknown_email_gets_the_configured_role(client, monkeypatch, login_re
 
 # ---------------------------------------------------------------- permissions
 
-def test_a_new_user_may_view_pipelines_only(client, login_required, utils_ready):
+def test_a_new_user_may_view_pipelines_only(client, login_required, utils_run):
     viewer = as_user('viewer@example.com', **SAME_SITE)
     runs_before = last_run_id()
     page = client.get('/pipelines/utils', headers=viewer)
@@ -190,7 +184,7 @@ def test_a_permission_of_one_user(client, login_required, mara_db_query):
     assert client.get('/acl', headers=as_user('bob@example.com')).status_code == 403
 
 
-def test_running_is_its_own_resource(client, login_required, utils_ready, mara_db_query):
+def test_running_is_its_own_resource(client, login_required, utils_run, mara_db_query):
     access.set_role('runner@example.com', 'Runner')
     access.set_role('viewer@example.com', 'Guest')
     pipelines, run = access.resource_key(access.PIPELINES), access.resource_key(access.RUN)
@@ -245,7 +239,7 @@ CROSS_SITE = [
 
 
 @pytest.mark.parametrize('headers', CROSS_SITE, ids=[json.dumps(h) for h in CROSS_SITE])
-def test_runs_do_not_start_from_other_sites(client, utils_ready, headers):
+def test_runs_do_not_start_from_other_sites(client, utils_run, headers):
     runs_before = last_run_id()
     for url, data in (('/runs/new', START), ('/runs/rerun', {}), (f'/runs/{runs_before}/cancel', {})):
         response = client.post(url, data=data, headers=headers)
@@ -254,7 +248,7 @@ def test_runs_do_not_start_from_other_sites(client, utils_ready, headers):
     assert last_run_id() == runs_before
 
 
-def test_runs_start_from_this_site(client, utils_ready):
+def test_runs_start_from_this_site(client, utils_run):
     runs_before = last_run_id()
     assert client.get(START_FORM, headers={'Sec-Fetch-Site': 'none'}).status_code == 200  # typed into the address bar
     assert client.get(RUN_PAGE, headers={'Referer': 'http://localhost/pipelines/utils'}).status_code == 302
@@ -262,7 +256,7 @@ def test_runs_start_from_this_site(client, utils_ready):
     assert (started.status_code, started.location) == (303, f'/runs/{runs_before + 1}'), started.get_data(as_text=True)
     stream = client.get(f'{started.location}/events').get_data(as_text=True)  # what its page shows, to the end
     assert '"succeeded": true' in stream.split('event: RunFinished')[-1]
-    assert last_run_id() == runs_before + 1 and not open_run_ids()
+    assert last_run_id() == runs_before + 1 and not open_runs()
 
 
 @pytest.mark.parametrize('url, status, text', [
@@ -274,7 +268,7 @@ def test_runs_start_from_this_site(client, utils_ready):
      '&#34;utils/initialize_utils&#34; is a task, not a pipeline: run it from the page of its pipeline.'),
     ('/pipelines/utils/initialize_utils/do-run', 400, 'is a task, not a pipeline'),
 ])
-def test_unknown_nodes_and_paths_are_answered_with_the_reason(client, utils_ready, url, status, text):
+def test_unknown_nodes_and_paths_are_answered_with_the_reason(client, utils_run, url, status, text):
     runs_before = last_run_id()
     response = client.get(url, headers=SAME_SITE)
     assert response.status_code == status

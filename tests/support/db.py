@@ -1,0 +1,118 @@
+"""The tests' one way to the project's PostgreSQL server: queries in this session's warehouse (the default), in its
+mara database, or in any other database on the same server, and the databases that tests create for themselves."""
+
+import contextlib
+import subprocess
+
+import psycopg2
+
+from tests.support import commands
+
+
+def connect(database: str | None = None):
+    """A connection to this session's warehouse database, or to `database` on the same server."""
+    import mara_db.dbs
+    db = mara_db.dbs.db('dwh')
+    return psycopg2.connect(host=db.host, port=db.port, user=db.user, password=db.password,
+                            dbname=database or db.database)
+
+
+def query(sql: str, params=None, database: str | None = None) -> list[tuple]:
+    """All rows of `sql` (none for a statement), committed; in this session's warehouse, or in `database`."""
+    connection = connect(database)
+    try:
+        with connection, connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+    finally:
+        connection.close()
+
+
+def mara_query(sql: str, params=None) -> list[tuple]:
+    """`query` in this session's mara database (run log, users, incremental state)."""
+    import mara_db.dbs
+    return query(sql, params, database=mara_db.dbs.db('mara').database)
+
+
+def autocommit(sql: str, database: str = 'postgres') -> None:
+    """Runs `sql` outside a transaction (CREATE and DROP DATABASE need that), by default in the `postgres` database."""
+    connection = connect(database)
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+    finally:
+        connection.close()
+
+
+def drop_database(name: str) -> None:
+    autocommit(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def database_oids(*names: str) -> tuple:
+    """The oids of databases: a database that was dropped and created again has another one."""
+    return tuple(query('SELECT oid FROM pg_database WHERE datname = ANY (%s) ORDER BY datname', (list(names),),
+                       database='postgres'))
+
+
+# ---------------------------------------------------------------- databases of this session, and of tests
+
+def setup_databases(**env: str) -> subprocess.CompletedProcess:
+    """The project's own setup script (.scripts/setup-db.sh), for this session's databases or those named in `env`
+    (DWH_DB, MARA_DB)."""
+    return commands.script('setup-db.sh', env=env, timeout=300)
+
+
+def set_up(**env: str) -> None:
+    result = setup_databases(**env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def session_databases() -> tuple[str, str]:
+    """The names of this session's dwh and mara databases."""
+    from app import config
+    return config.dwh_db(), config.mara_db()
+
+
+def drop_session_databases() -> None:
+    for name in session_databases():
+        drop_database(name)
+
+
+def reset_databases() -> None:
+    """Fresh dwh and mara databases of this test session (warehouse and run log)."""
+    drop_session_databases()
+    set_up()
+
+
+@contextlib.contextmanager
+def databases_of_their_own(name: str):
+    """A dwh and a mara database of their own (`<name>_dwh`, `<name>_mara`), set up by the project's script, for
+    builds beside this session's warehouse (even at the same time: the run lock is per mara database).
+    Yields the environment that points a run at them; drops them at the end."""
+    env = {'DWH_DB': f'{name}_dwh', 'MARA_DB': f'{name}_mara'}
+    for database in env.values():
+        drop_database(database)
+    set_up(**env)
+    try:
+        yield env
+    finally:
+        for database in env.values():
+            drop_database(database)
+
+
+def empty_warehouse(database: str) -> None:
+    """Makes `database` an empty warehouse database again (with hll), as setup-db.sh leaves it."""
+    drop_database(database)
+    autocommit(f'CREATE DATABASE "{database}"')
+    query('CREATE EXTENSION hll', database=database)
+
+
+@contextlib.contextmanager
+def scratch_database(name: str):
+    """An empty warehouse database (with hll) of its own, dropped at the end."""
+    empty_warehouse(name)
+    try:
+        yield name
+    finally:
+        drop_database(name)
