@@ -153,17 +153,6 @@ FROM data_integration_node_run WHERE run_id = {run_id} AND node_path <> '{{}}' O
             for path, flag, seconds in (line.split('|') for line in rows.splitlines())]
 
 
-def database_sizes(env: dict) -> tuple[int, list[tuple[str, int]]]:
-    """The size of the dwh database, and of each of its schemas (bytes)."""
-    total = int(psql(env, env['DWH_DB'], 'SELECT pg_database_size(current_database())'))
-    rows = psql(env, env['DWH_DB'], """
-SELECT nspname, sum(pg_total_relation_size(pg_class.oid))::BIGINT
-FROM pg_class JOIN pg_namespace ON pg_namespace.oid = relnamespace
-WHERE relkind IN ('r', 'm') AND nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
-GROUP BY 1 ORDER BY 2 DESC""")
-    return total, [(schema, int(size)) for schema, size in (line.split('|') for line in rows.splitlines())]
-
-
 def database_size(env: dict) -> tuple[int, list[tuple[str, int]]]:
     """The size of the dwh database, and of each of its schemas (bytes)."""
     total = int(psql(env, env['DWH_DB'], 'SELECT pg_database_size(current_database())'))

@@ -7,7 +7,7 @@ DB Schema page.
 Works on the databases and data of the app's configuration (the development warehouse after `make`).
 Every image must stay below 300 KB; the script fails otherwise.
 
-    .venv/bin/python .scripts/screenshots.py [--pipeline pypi] [--task pypi/some_task] [--skip-etl]
+    .venv/bin/python .scripts/screenshots.py [--pipeline pypi] [--task pypi/transform_dimensions] [--skip-etl]
 """
 
 import argparse
@@ -21,7 +21,7 @@ PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from tests.browser import chromium, new_page  # noqa: E402  (needs the project root on sys.path)
-from tests.support.servers import first_sql_task, gunicorn, wait_for  # noqa: E402
+from tests.support.servers import gunicorn, wait_for  # noqa: E402
 
 MAX_BYTES = 300_000
 STAR_SCHEMAS = ['pp_dim', 'pypi_dim', 'gh_dim', 'time']
@@ -94,11 +94,11 @@ def shoot_star_schema(page, target: pathlib.Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--pipeline', default='pypi', help='pipeline page to photograph')
-    parser.add_argument('--task', help='task page to photograph [default: the first SQL task of --pipeline]')
+    parser.add_argument('--task', default='pypi/transform_dimensions',
+                        help='task page to photograph (the one the README names)')
     parser.add_argument('--skip-etl', action='store_true', help='do not run the ETL with the CLI first')
     parser.add_argument('--out', type=pathlib.Path, default=PROJECT_ROOT / 'docs')
     args = parser.parse_args()
-    args.task = args.task or first_sql_task(args.pipeline)[0]
 
     if not args.skip_etl:
         run_etl()

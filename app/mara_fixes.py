@@ -44,17 +44,18 @@ def recompiled(function, replacements: list[tuple[str, str]], why: str):
 mara_pipelines.pipelines.Task._Task__dynamic_commands_generator_func = None
 
 
-# Bug 3 (mara-app 2.5.0): the pages load Bootstrap 4.6.1's `bootstrap.min.js`, which is the build
+# Bug 2 (mara-app 2.5.0): the pages load Bootstrap 4.6.1's `bootstrap.min.js`, which is the build
 # without Popper, but the tooltips that mara.js and the timeline chart switch on need Popper. Every
 # page throws "Bootstrap's tooltips require Popper" once the navigation bar has loaded, which also
 # stops mara.js before it highlights the current navigation entry, and the timeline chart stops
 # redrawing. Popper 1.16.1 (MIT, npm `popper.js`, this file in app/ui/static) is loaded before
 # Bootstrap: app/wiring.py, which composes the scripts of every page, puts it there.
-# Tested in tests/test_web_ui.py (script order) and tests/test_browser.py (no page errors, highlighting).
+# Tested in tests/test_mara_fixes.py (still there), tests/ui/test_web_ui.py (script order) and
+# tests/ui/test_browser.py (no page errors, highlighting).
 POPPER = 'vendor/popper-1.16.1.min.js'
 
 
-# Bug 4 (mara-pipelines 3.5.0): at the end of a run, `execution.run_pipeline` reads the event queue until it is
+# Bug 3 (mara-pipelines 3.5.0): at the end of a run, `execution.run_pipeline` reads the event queue until it is
 # empty and then checks whether the executor process is still alive. When the executor sends its last events
 # (the root pipeline's NodeFinished, RunFinished) and exits between these two steps, the events are never read:
 # the run is closed as failed ("Cleaned up open runs/node_runs") although it succeeded, and the CLI exits 255.
@@ -70,7 +71,7 @@ run_pipeline_reading_all_events = recompiled(_run_pipeline_losing_last_events, [
 mara_pipelines.execution.run_pipeline = run_pipeline_reading_all_events
 
 
-# Bug 10 (mara-app 2.5.0): error pages print the error's description as HTML, and mara's descriptions contain
+# Bug 4 (mara-app 2.5.0): error pages print the error's description as HTML, and mara's descriptions contain
 # parts of the URL: /pipelines/utils/run-/<img src=x onerror=alert(1)> runs the attacker's script (reflected
 # XSS). The description is escaped before mara's error page shows it. Tested in tests/test_mara_fixes.py.
 _original_register_error_handlers = mara_app.app.MaraApp.register_error_handlers

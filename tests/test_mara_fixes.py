@@ -3,6 +3,7 @@
 When a newer pinned mara version fixes a bug, the "still there" test fails: then drop the workaround.
 """
 
+import pathlib
 import time
 
 import pytest
@@ -102,3 +103,13 @@ def test_error_page_bug_is_still_in_the_pinned_version():
     other.after_request(lambda response: pages.append(''.join(xml.render(response.response))) or response)
     other.test_client().get('/fail')
     assert XSS in pages[0]
+
+
+def test_popper_bug_is_still_in_the_pinned_version():
+    import mara_app.layout
+    layout_file = pathlib.Path(mara_app.layout.__file__)
+    layout = layout_file.read_text()
+    assert "filename='bootstrap/bootstrap.min.js'" in layout and 'popper' not in layout.lower()  # mara loads no Popper
+    bootstrap = (layout_file.parent / 'static' / 'bootstrap' / 'bootstrap.min.js').read_text()
+    assert 'Bootstrap v4.6.1' in bootstrap and "Bootstrap's tooltips require Popper" in bootstrap  # tooltips need it
+    assert 'Popper.js v' not in bootstrap  # and this build is not the bundle that brings it
