@@ -15,11 +15,13 @@ import pytest
 from app import data_sets
 from app.sample_data import generate
 from tests.support.db import connect, reset_databases
+from tests.support.servers import wait_for
 from tests.support.warehouse import (
     PUBLISHED_SCHEMAS,
     assert_succeeded,
     day_id,
     differences,
+    finish,
     from_scratch,
     run_etl,
     start_etl,
@@ -63,8 +65,11 @@ SELECT (SELECT sum(number_of_downloads) FROM pypi_dim.download_counts WHERE day_
                             self.reads += 1
                         except psycopg2.Error as error:
                             self.errors.append(f'{table}: {error}')
-                    cursor.execute(self.DAY_TOTALS, {'day': day_id(self.day), 'date': self.day})
-                    self.totals.add(cursor.fetchone())
+                    try:
+                        cursor.execute(self.DAY_TOTALS, {'day': day_id(self.day), 'date': self.day})
+                        self.totals.add(cursor.fetchone())
+                    except psycopg2.Error as error:
+                        self.errors.append(f'the totals of {self.day}: {error}')
                 time.sleep(0.02)
         finally:
             connection.close()
@@ -174,3 +179,52 @@ def foreign_keys() -> list[tuple]:
     return query("""SELECT conrelid::REGCLASS::TEXT, pg_get_constraintdef(oid) FROM pg_constraint
                     WHERE contype = 'f' AND conparentid = 0
                       AND connamespace::REGNAMESPACE::TEXT IN ('pypi_dim', 'gh_dim', 'pp_dim') ORDER BY 1, 2""")
+
+
+def test_a_reader_in_a_transaction_that_reads_the_tables_in_another_order_than_the_publish(data_dir):
+    """A reader's transaction holds download_counts and then reads daily_project_downloads, while the publish of
+    the same day waits: a publish that took its locks one table after another would deadlock with it, and
+    PostgreSQL would fail one of the two."""
+    old = day_totals()
+    change_the_day(data_dir, seed=15)
+    connection = connect()
+    try:
+        with connection.cursor() as cursor:  # a transaction, as psycopg2 and many BI tools open one
+            cursor.execute('SELECT sum(number_of_downloads) FROM pypi_dim.download_counts WHERE day_fk = %s',
+                           (day_id(CHANGED_DAY),))
+            first = cursor.fetchone()[0]
+            run = start_etl(data_dir, **ENV, stderr=subprocess.STDOUT)
+            wait_for(lambda: publishing_sessions() > 0, 300, 'the publish of pypi_dim to start')
+            time.sleep(1.5)  # longer than deadlock_timeout: the publish has been waiting for the reader
+            cursor.execute('SELECT sum(number_of_downloads) FROM pypi_dim.daily_project_downloads WHERE day_fk = %s',
+                           (day_id(CHANGED_DAY),))
+            assert (first, cursor.fetchone()[0]) == old[:2]  # the old day, whole, in both tables
+        connection.commit()
+    finally:
+        connection.close()
+    assert_succeeded(finish(run))
+    assert day_totals() != old
+
+
+def publishing_sessions() -> int:
+    from tests.support.warehouse import query
+    return query("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%%util.%%publish%%(''pypi_data''%%' "
+                 "AND pid <> pg_backend_pid()")[0][0]
+
+
+def test_a_publish_that_waits_too_long_for_a_reader_names_it(data_dir):
+    reader, publisher = connect(), connect()
+    try:
+        with reader.cursor() as cursor:
+            cursor.execute("SET application_name = 'the report'")
+            cursor.execute('SELECT count(*) FROM pp_dim.python_project_activity')  # the transaction stays open
+            reader_pid = reader.get_backend_pid()
+        with publisher.cursor() as cursor, pytest.raises(psycopg2.errors.RaiseException) as raised:
+            cursor.execute("SELECT util.lock_for_publish('pypi_data', 'pypi_dim', max_wait => '1 second')")
+        message = raised.value.diag.message_primary
+        assert message.startswith('could not publish pypi_dim: its tables stayed in use for 00:00:01 (')
+        assert f'by pid {reader_pid} (the report, idle in transaction since ' in message
+        assert raised.value.diag.message_hint.startswith('End or wait for those sessions')
+    finally:
+        reader.close()
+        publisher.close()

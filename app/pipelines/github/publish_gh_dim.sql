@@ -3,6 +3,9 @@
 
 BEGIN;
 
+-- First the locks, before the foreign keys below lock time.day (util.lock_for_publish).
+SELECT util.lock_for_publish('github_data', 'gh_dim');
+
 -- The foreign keys of gh_dim. A full build declares them on the new tables, each checked once for all days;
 -- an incremental build keeps gh_dim's, which check each new day partition when it is attached.
 SELECT util.add_fk('gh_dim_next', table_name, fk_column, ref_schema, ref_table, ref_column)

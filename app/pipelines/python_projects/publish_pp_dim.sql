@@ -3,6 +3,9 @@
 
 BEGIN;
 
+-- First the locks, before the foreign keys below lock time.day (util.lock_for_publish).
+SELECT util.lock_for_publish('pp_data', 'pp_dim');
+
 -- The foreign keys of pp_dim. A full build declares them on the new tables; an incremental build keeps
 -- pp_dim's, which check each new day partition when it is attached.
 SELECT util.add_fk('pp_dim_next', table_name, fk_column, ref_schema, ref_table, ref_column)

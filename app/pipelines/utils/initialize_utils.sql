@@ -538,9 +538,8 @@ DECLARE
   dimension TEXT;
   messages TEXT[] := '{}';
 BEGIN
-  -- One publish at a time: pipelines that run side by side (pypi and github) both touch time.day and the
-  -- dimensions that other schemas reference; waiting for each other is better than a deadlock.
-  PERFORM pg_advisory_xact_lock(hashtext('util.publish_build'));
+  -- Usually taken already, first thing in the publish's transaction (see util.lock_for_publish); again is free.
+  PERFORM util.lock_for_publish(data_schema, dim_schema);
   EXECUTE format('SELECT * FROM %I.build', next_data) INTO build;
 
   messages := messages || util.publish_days(data_schema, next_data, build.removed_day_ids);
@@ -569,6 +568,80 @@ BEGIN
   EXECUTE format('DROP SCHEMA %I CASCADE', next_data);
   messages := messages || util.trim_time_dimension(build.first_day_id, build.last_day_id);
   RETURN array_to_string(messages, E'\n');
+END
+$$;
+
+
+-- ---------------------------------------------------------------- locks of a publish
+
+-- Takes every lock that publishing `dim_schema` (and `data_schema`) needs, before the publish changes anything,
+-- so that readers wait for the publish and never fail. Replacing a day partition locks its table, and a reader's
+-- query locks the tables it reads in its own order: a publish that locked tables one after another could hold
+-- one that a reader waits for while it waits for one that the reader holds, a deadlock that PostgreSQL ends by
+-- failing the reader's query. So the tables (partitioned ones without their partitions) of the two schemas and
+-- of every schema that a foreign key links to `dim_schema` (time, and pypi_dim for pp_dim, which changes
+-- pypi_dim's members) are locked all at once, each wait shorter than PostgreSQL's deadlock_timeout altogether:
+-- when a lock is not free in time, the publish lets go of all of them, lets the readers finish and tries again,
+-- for at most `max_wait`. Other publishes wait for this one first (pypi and github both change time.day).
+CREATE FUNCTION util.lock_for_publish(data_schema TEXT, dim_schema TEXT, max_wait INTERVAL DEFAULT '15 minutes')
+  RETURNS VOID
+  LANGUAGE plpgsql
+AS $$
+DECLARE
+  locked_tables OID[];
+  lock_statement TEXT;
+  wait_per_lock INTERVAL;
+  deadline TIMESTAMPTZ := clock_timestamp() + max_wait;
+  attempts INTEGER := 0;
+  blockers TEXT;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('util.publish_build'));
+
+  WITH linked_schema AS (
+    SELECT to_regnamespace(data_schema) AS schema_oid
+    UNION SELECT to_regnamespace(dim_schema)
+    UNION SELECT other_table.relnamespace
+    FROM pg_constraint
+      JOIN pg_class AS referencing ON referencing.oid = conrelid
+      JOIN pg_class AS referenced ON referenced.oid = confrelid
+      JOIN pg_class AS other_table
+        ON other_table.oid = CASE WHEN referencing.relnamespace = to_regnamespace(dim_schema) THEN confrelid
+                                  ELSE conrelid END
+    WHERE contype = 'f' AND to_regnamespace(dim_schema) IN (referencing.relnamespace, referenced.relnamespace))
+  SELECT array_agg(oid ORDER BY oid) INTO locked_tables
+  FROM pg_class
+  WHERE relnamespace IN (SELECT schema_oid FROM linked_schema) AND relkind IN ('r', 'p') AND NOT relispartition;
+  IF locked_tables IS NULL THEN
+    RETURN;
+  END IF;
+  SELECT format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', string_agg(format('ONLY %s', locked::REGCLASS), ', '))
+  INTO lock_statement
+  FROM unnest(locked_tables) AS locked;
+
+  -- All waits of one attempt together stay below deadlock_timeout: PostgreSQL looks for a deadlock only then.
+  wait_per_lock := current_setting('deadlock_timeout')::INTERVAL / (2 * cardinality(locked_tables));
+  LOOP
+    attempts := attempts + 1;
+    BEGIN
+      PERFORM set_config('lock_timeout', format('%sms', greatest(1, floor(extract(EPOCH FROM wait_per_lock) * 1000))), TRUE);
+      EXECUTE lock_statement;
+      PERFORM set_config('lock_timeout', '0', TRUE);
+      RETURN;
+    EXCEPTION WHEN lock_not_available THEN  -- the locks of this attempt are released with it
+      IF clock_timestamp() > deadline THEN
+        SELECT string_agg(DISTINCT format('pid %s (%s, %s since %s)', pid, coalesce(nullif(application_name, ''), usename),
+                                          state, date_trunc('second', xact_start)), ', ')
+        INTO blockers
+        FROM pg_stat_activity
+        WHERE pid <> pg_backend_pid() AND datname = current_database()
+          AND pid IN (SELECT pg_locks.pid FROM pg_locks WHERE relation = ANY (locked_tables));
+        RAISE EXCEPTION 'could not publish %: its tables stayed in use for % (% attempts), by %',
+          dim_schema, max_wait, attempts, coalesce(blockers, 'sessions that ended meanwhile')
+          USING HINT = 'End or wait for those sessions (long queries, or transactions left open), then run again';
+      END IF;
+      PERFORM pg_sleep(extract(EPOCH FROM wait_per_lock));
+    END;
+  END LOOP;
 END
 $$;
 
