@@ -105,7 +105,8 @@ def main() -> None:
     shots = {name: args.out / file for name, file in [
         ('run', 'mara-web-ui-etl-run.png'), ('runs', 'mara-web-ui-runs.png'), ('pipeline', 'mara-web-ui-pipeline.png'),
         ('task', 'mara-web-ui-task.png'), ('schema', 'star-schema.png')]}
-    with gunicorn(env={'ALLOW_RUN_FROM_WEB_UI': 'true'}) as base_url, chromium() as browser:
+    # the run in the browser is a full build: an incremental one, just after the CLI's, would have nothing to do
+    with gunicorn(env={'ALLOW_RUN_FROM_WEB_UI': 'true', 'FULL_REBUILD': 'true'}) as base_url, chromium() as browser:
         page = new_page(browser, base_url, WIDTH, HEIGHT)
         settle(page, '/pipelines')  # the first visit greets a new user with a message: not in the pictures
         print('==> Run in progress', flush=True)
