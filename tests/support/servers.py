@@ -3,12 +3,15 @@
 - `gunicorn()`: the app served by gunicorn on 127.0.0.1 at a free port, as in development or production (browser
   tests, `.scripts/screenshots.py`, `.scripts/load_test.py`), with the caller's environment, hence the caller's
   databases and data directory;
-- `free_port()`, `http_get()`, `wait_for()`, `first_sql_task()`: what the tests of servers and pages share.
+- `free_port()`, `http_get()`, `page_text()`, `wait_for()`, `first_sql_task()`: what the tests of servers and
+  pages share.
 """
 
 import contextlib
+import html
 import os
 import pathlib
+import re
 import socket
 import subprocess
 import tempfile
@@ -99,6 +102,11 @@ def gunicorn(workers: int = 2, threads: int = 4, env: dict | None = None, start_
 
 
 # ---------------------------------------------------------------- waiting and pages
+
+
+def page_text(page: str) -> str:
+    """The text of an HTML page or fragment: without its tags, entities decoded."""
+    return html.unescape(re.sub(r'<[^>]+>', '', page))
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):

@@ -5,7 +5,6 @@ progress, rerun what failed, and the system statistics of a short run.
 gunicorn serves the test app (tests/support/run_control_app.py), whose pipelines these tests own.
 """
 
-import html
 import re
 import threading
 import time
@@ -18,7 +17,7 @@ from app.runs import records
 from tests.browser import chart_points, new_page
 from tests.support import run_control
 from tests.support.run_control import last_run_id, node_runs, open_runs, record, sleeping_sessions
-from tests.support.servers import gunicorn, wait_for
+from tests.support.servers import gunicorn, page_text, wait_for
 
 
 @pytest.fixture(scope='module')
@@ -154,7 +153,7 @@ def test_two_starts_at_the_same_moment_start_exactly_one_run(server, control):
         assert (started, refused) == (200, 409), results
         run_id = int(page.rsplit('/', 1)[1])
         # the refusal names the run, unless the other start came before the run had recorded itself
-        text = html.unescape(re.sub(r'<[^>]+>', '', message))
+        text = page_text(message)
         assert (f'Not started, because run {run_id} of pipeline slow is in progress' in text
                 or 'Not started, because another run is in progress (it has not recorded itself yet).' in text), text
         processes = run_control.processes_of(record(run_id)['pid'])
