@@ -11,7 +11,7 @@ mara's options keep their meaning: a failed task of a pipeline with `ignore_erro
 children of a pipeline with `force_run_all_children` run although their upstreams failed.
 
 The change sits where mara decides which node to launch next, inside `execution.run_pipeline`, which no hook
-reaches: that function is compiled again with four small replacements (`app.mara_fixes.recompiled`).
+reaches: that function is compiled again with five small replacements (`app.mara_fixes.recompiled`).
 """
 
 import mara_pipelines.execution
@@ -19,6 +19,7 @@ from mara_pipelines import pipelines
 from mara_pipelines.logging import logger, pipeline_events
 
 from app.mara_fixes import recompiled
+from app.runs import records
 
 
 class NodeSkipped(pipeline_events.PipelineEvent):
@@ -52,6 +53,13 @@ def skip(node: pipelines.Node, failed_nodes: set, failed_pipelines: set, event_q
         node_path=node.path(), format=logger.Format.ITALICS, is_error=True,
         message=f'skipped, because {", ".join(" / ".join(path) for path in paths)} did not succeed'))
     return True
+
+
+def executor_lost_the_database(path: list[str], error: Exception) -> pipeline_events.Output:
+    """The executor's own queries (the expected durations of a pipeline's nodes) lost the mara database: one line
+    instead of a traceback; the supervisor stops the run and the next run records it."""
+    return pipeline_events.Output(node_path=path, format=logger.Format.ITALICS, is_error=True,
+                                  message=f'lost the connection to the mara database: {records.first_line(error)}')
 
 
 _REPLACEMENTS = [
@@ -97,6 +105,15 @@ _REPLACEMENTS = [
                                 failed_pipelines.add(parent)
 ''',
         '''                            _failure_semantics.failed(task_process.task, failed_nodes, failed_pipelines)
+'''),
+    (  # the executor losing the mara database is told in a line, not with a traceback
+        '''        except:
+            event_queue.put(pipeline_events.Output(node_path=pipeline.path(), message=traceback.format_exc(),
+''',
+        '''        except _failure_semantics.records.DATABASE_LOST as error:
+            event_queue.put(_failure_semantics.executor_lost_the_database(pipeline.path(), error))
+        except:
+            event_queue.put(pipeline_events.Output(node_path=pipeline.path(), message=traceback.format_exc(),
 '''),
 ]
 

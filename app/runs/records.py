@@ -8,6 +8,7 @@ import socket
 
 import mara_db.dbs
 import psutil
+import psycopg2
 import sqlalchemy
 from mara_pipelines.logging import run_log
 from sqlalchemy.dialects import postgresql
@@ -17,6 +18,13 @@ Base = declarative_base()
 
 # Outcomes of a run besides mara's succeeded / failed.
 SUCCEEDED, FAILED, CANCELLED = 'succeeded', 'failed', 'cancelled'
+
+# The errors of a lost connection to the mara database: the run stops, and the next run records it.
+DATABASE_LOST = (psycopg2.OperationalError, psycopg2.InterfaceError)
+
+
+def first_line(error: Exception) -> str:
+    return str(error).strip().split('\n')[0]
 
 
 class RunRecord(Base):

@@ -43,7 +43,6 @@ _CHECK_SECONDS = 1  # how often it asks the database for cancel requests (which 
 # The first measurements of system statistics come faster, so that a run of a second has a few as well.
 _FIRST_MEASUREMENTS, _FIRST_MEASUREMENTS_SECONDS = 10, 0.1
 _MEGABYTE = 1024 * 1024
-_DATABASE_LOST = (psycopg2.OperationalError, psycopg2.InterfaceError)
 
 
 @dataclasses.dataclass
@@ -252,7 +251,7 @@ class Recorder(run_log.RunLogger):
                 super().handle_event(event)
                 if isinstance(event, pipeline_events.RunStarted):
                     self._started()
-            except _DATABASE_LOST as error:
+            except records.DATABASE_LOST as error:
                 self._lost(error)
         if not isinstance(event, pipeline_events.RunFinished):  # written after the summary
             self.write(event)
@@ -279,8 +278,7 @@ class Recorder(run_log.RunLogger):
 
     def _lost(self, error: Exception) -> None:
         self.database_lost = error
-        first_line = str(error).strip().split('\n')[0]
-        self.supervision.request_stop(f'lost the connection to the mara database: {first_line}')
+        self.supervision.request_stop(f'lost the connection to the mara database: {records.first_line(error)}')
 
     def _started(self) -> None:
         supervision = self.supervision
@@ -312,7 +310,7 @@ class Recorder(run_log.RunLogger):
                 # mara closed the run already; it counts what ran, not what did not
                 cursor.execute('UPDATE data_integration_run SET succeeded = %s WHERE run_id = %s AND succeeded <> %s',
                                (outcome == records.SUCCEEDED, self.run_id, outcome == records.SUCCEEDED))
-        except _DATABASE_LOST as error:
+        except records.DATABASE_LOST as error:
             self._lost(error)
 
     def close(self) -> None:
@@ -365,8 +363,8 @@ class Watcher(threading.Thread):
                 by = records.cancel_requested_by(cursor, supervision.recorder.run_id) \
                     if supervision.recorder.run_id else None
         except psycopg2.Error as error:
-            first_line = str(error).strip().split('\n')[0]
-            supervision.request_stop(f'lost the run lock (the connection to the mara database): {first_line}')
+            supervision.request_stop('lost the run lock (the connection to the mara database): '
+                                     f'{records.first_line(error)}')
             return
         if by:
             supervision.request_stop(f'cancelled by {by}', cancelled=True)
@@ -442,7 +440,7 @@ def _close_open_run_after_error(run_id: int) -> None:
     run closes the run then)."""
     if run_id is None:
         return
-    with contextlib.suppress(*_DATABASE_LOST), mara_db.dbs.cursor_context('mara') as cursor:
+    with contextlib.suppress(*records.DATABASE_LOST), mara_db.dbs.cursor_context('mara') as cursor:
         records.close_run_rows(cursor, run_id)
 
 
