@@ -8,7 +8,8 @@ A run
    mara's run logger is a `Recorder`, which also records the run in `app_run`, writes its live log
    (`event_log`) and follows how each node ends;
 4. is watched by a thread that samples system statistics, notices a cancel request or a lost run lock and then
-   stops the run's processes cleanly; Ctrl-C, SIGTERM and SIGHUP cancel it as well;
+   stops the run's processes cleanly; Ctrl-C, SIGTERM and SIGHUP cancel it as well. A sample is also taken when
+   the run's pipeline starts and when it finishes, so that a run of a fraction of a second has some;
 5. ends with a summary of its succeeded, failed, skipped and not-run nodes, and leaves no process behind.
 """
 
@@ -141,6 +142,7 @@ class Supervision:
         self.tracker = outcomes.Tracker(outcomes.scope(pipeline, nodes, with_upstreams))
         self.application_name = f'mara run {uuid.uuid4().hex[:12]}'  # of every database session of the run
         self.recorder = Recorder(self)
+        self.sampler: StatisticsSampler | None = None  # created with the watcher
         self.processes: processes.RunProcesses | None = None
         self.stop_reason: str | None = None
         self.cancelled = False
@@ -255,6 +257,17 @@ class Recorder(run_log.RunLogger):
                 self._lost(error)
         if not isinstance(event, pipeline_events.RunFinished):  # written after the summary
             self.write(event)
+        self._sample_at_start_and_end(event)
+
+    def _sample_at_start_and_end(self, event) -> None:
+        """A measurement at the start and at the end of the run's pipeline, stamped with their times: mara's
+        charts show the measurements between the two, and a run shorter than the sampling period has these."""
+        sampler, path = self.supervision.sampler, self.supervision.pipeline.path()
+        if sampler is None or not isinstance(event, pipeline_events.NodeStarted | pipeline_events.NodeFinished) \
+                or not event.is_pipeline or event.node_path != path:
+            return
+        at = event.end_time if isinstance(event, pipeline_events.NodeFinished) else event.start_time
+        self._store_statistics(sampler.sample(at))
 
     def extra(self, event):
         """An event of the supervisor itself, recorded as mara's are."""
@@ -325,6 +338,7 @@ class Watcher(threading.Thread):
     def __init__(self, supervision: Supervision):
         super().__init__(name='run watcher', daemon=True)
         self.supervision = supervision
+        supervision.sampler = StatisticsSampler()
         self._finished = threading.Event()
 
     def finish(self) -> None:
@@ -334,7 +348,7 @@ class Watcher(threading.Thread):
 
     def run(self) -> None:
         supervision = self.supervision
-        sampler = StatisticsSampler()
+        sampler = supervision.sampler
         next_sample = next_check = 0
         measurements = 0
         stopping = False
@@ -376,20 +390,24 @@ class StatisticsSampler:
     def __init__(self):
         psutil.cpu_times_percent()  # the first measurement of CPU use is the one since this call
         self._last = time.monotonic(), psutil.disk_io_counters(), psutil.net_io_counters()
+        self._lock = threading.Lock()  # the watcher samples, and so does the recorder at the start and end
 
-    def sample(self) -> system_statistics.SystemStatistics:
-        now, discs, nets = time.monotonic(), psutil.disk_io_counters(), psutil.net_io_counters()
-        last_time, last_discs, last_nets = self._last
-        self._last = now, discs, nets
+    def sample(self, timestamp: datetime.datetime | None = None) -> system_statistics.SystemStatistics:
+        """The measurement since the previous one, stamped `timestamp` (default: now)."""
+        with self._lock:
+            now, discs, nets = time.monotonic(), psutil.disk_io_counters(), psutil.net_io_counters()
+            last_time, last_discs, last_nets = self._last
+            self._last = now, discs, nets
+            cpu, memory, swap = psutil.cpu_times_percent(), psutil.virtual_memory(), psutil.swap_memory()
         seconds = max(now - last_time, 1e-3)
 
         def rate(current, previous, field: str) -> float | None:
             return (getattr(current, field) - getattr(previous, field)) / _MEGABYTE / seconds \
                 if current and previous else None
 
-        cpu, memory, swap = psutil.cpu_times_percent(), psutil.virtual_memory(), psutil.swap_memory()
         return system_statistics.SystemStatistics(
-            _now(), disc_read=rate(discs, last_discs, 'read_bytes'), disc_write=rate(discs, last_discs, 'write_bytes'),
+            timestamp or _now(),
+            disc_read=rate(discs, last_discs, 'read_bytes'), disc_write=rate(discs, last_discs, 'write_bytes'),
             net_recv=rate(nets, last_nets, 'bytes_recv'), net_sent=rate(nets, last_nets, 'bytes_sent'),
             cpu_usage=cpu.user + cpu.system, mem_usage=100.0 * memory.used / memory.total,
             swap_usage=100.0 * swap.used / swap.total if swap.total else None, iowait=getattr(cpu, 'iowait', None))
