@@ -11,11 +11,12 @@
 DROP SCHEMA IF EXISTS gh_dim_next CASCADE;
 CREATE SCHEMA gh_dim_next;
 
--- Grain: one GitHub repository (user and repository name).
+-- Grain: one GitHub repository (user and repository name). Its primary key is declared once it is filled
+-- (repo.sql): building the index at once is faster than inserting millions of random hashes into it.
 CREATE TABLE gh_dim_next.repo (
-  repo_id   BIGINT NOT NULL PRIMARY KEY, -- hashtextextended('user/repository', 0); -1: unknown
-  repo_name TEXT   NOT NULL,             -- flask
-  user_name TEXT   NOT NULL              -- pallets; 'Unknown' when the file gave none
+  repo_id   BIGINT NOT NULL, -- hashtextextended('user/repository', 0); -1: unknown
+  repo_name TEXT   NOT NULL, -- flask
+  user_name TEXT   NOT NULL  -- pallets; 'Unknown' when the file gave none
 );
 
 INSERT INTO gh_dim_next.repo VALUES (-1, 'Unknown', 'Unknown');

@@ -421,10 +421,14 @@ $$;
 -- within a file. (A row of another day, or a value of the wrong type, already failed the load with its
 -- line.) Counts the rows of each file, and sums its count columns, into `planned`. Records a result per day and check in data_quality.day_check, with the first problems and their
 -- lines, and returns a summary; util.fail_on_failed_checks then fails the run if a check failed.
+-- Duplicate keys are found day by day with hashing (enable_partitionwise_aggregate: a day's keys fit in memory
+-- whatever the number of days), and only the rows of a duplicate key are sorted for their line numbers: 1.7 s
+-- for 10 days of the benchmark volume, against 4.4 s for one sort of all rows, which spilled to disk at 30 days.
 CREATE FUNCTION util.check_loaded_files(data_set TEXT, loaded REGCLASS, planned REGCLASS, key_columns TEXT[],
                                         count_columns TEXT[])
   RETURNS TEXT
   LANGUAGE plpgsql
+  SET enable_partitionwise_aggregate = on
 AS $$
 DECLARE
   problems_per_check CONSTANT INTEGER := 10;  -- problems shown per file and check; the count says how many
@@ -450,7 +454,10 @@ BEGIN
     '       CASE WHEN cardinality(lines) > $1 THEN format('' and %%s more'', cardinality(lines) - $1) ELSE '''' END, '
     '       key) '
     'FROM (SELECT day_id, array_agg(line_number ORDER BY line_number) AS lines, concat_ws('', '', %s) AS key '
-    '      FROM %s GROUP BY day_id, %s HAVING count(*) > 1) AS duplicate',
+    '      FROM %3$s '
+    '      WHERE (day_id, jsonb_build_array(%4$s)) IN (SELECT day_id, jsonb_build_array(%4$s) FROM %3$s '
+    '                                                  GROUP BY day_id, %4$s HAVING count(*) > 1) '
+    '      GROUP BY day_id, %4$s) AS duplicate',
     array_to_string(key_columns, ', '),
     (SELECT string_agg(format('coalesce(%I::TEXT, ''NULL'')', name), ', ') FROM unnest(key_columns) AS name),
     loaded,
