@@ -301,6 +301,11 @@ def megabytes(size: float) -> str:
     return f'{size / 1024 / 1024:.0f} MB'
 
 
+def seconds_list(seconds: list[float]) -> str:
+    """'1.2, 3.4 s', or what there is to say about no measurement (--repeat 1 takes no day out)."""
+    return f"{', '.join(f'{s:.1f}' for s in seconds)} s" if seconds else 'not measured'
+
+
 def verdict(ok: bool) -> str:
     return 'yes' if ok else '**no**'
 
@@ -352,8 +357,8 @@ def report(args: argparse.Namespace, results: dict) -> str:
         '',
         '| days in the warehouse | adding one day (median) | each measurement | taking it out again |',
         '|---|---|---|---|',
-        *(f"| {history} | {add['median']:.1f} s | {', '.join(f'{s:.1f}' for s in add['seconds'])} s | "
-          f"{', '.join(f'{s:.1f}' for s in add['removals'])} s |" for history, add in adds.items()),
+        *(f"| {history} | {add['median']:.1f} s | {seconds_list(add['seconds'])} | {seconds_list(add['removals'])} |"
+          for history, add in adds.items()),
         '',
         f"Ratio of the 60-day to the 10-day median: {adds[60]['median'] / adds[10]['median']:.2f}. "
         f"Adding days {HISTORIES[0] + 2}..{HISTORIES[-1]} in one run took {results['bulk']:.1f} s; "

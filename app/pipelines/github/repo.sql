@@ -1,8 +1,10 @@
--- The repositories of the days that this run builds.
+-- The repositories of the days that this run builds, in the order of their ids: publishing them into gh_dim.repo
+-- (util.publish_members) then looks them up in the order of its index.
 INSERT INTO gh_dim_next.repo (repo_id, repo_name, user_name)
 SELECT DISTINCT repo_id, repo_name, user_name
 FROM github_data_next.repo_activity_staging
-WHERE repo_id <> -1;
+WHERE repo_id <> -1
+ORDER BY repo_id;
 
 -- Two members with the same id (a hash collision) fail here, instead of merging two repositories.
 ALTER TABLE gh_dim_next.repo ADD PRIMARY KEY (repo_id);

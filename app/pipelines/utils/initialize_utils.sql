@@ -349,8 +349,13 @@ DECLARE
   deleted BIGINT;
 BEGIN
   CREATE TEMPORARY TABLE unreferenced ON COMMIT DROP AS SELECT DISTINCT unnest(candidates) AS key;
+  ANALYZE unreferenced;
   FOR reference IN SELECT * FROM util.inbound_foreign_keys(table_name) LOOP
-    EXECUTE format('DELETE FROM unreferenced WHERE key IN (SELECT %I FROM %s)', reference.fk_column, reference.table_name);
+    -- The references are joined to the candidates (hashed) before they are made distinct: distinct references
+    -- first took 7.5 s for 30 days of repos, this 2.9 s.
+    EXECUTE format('DELETE FROM unreferenced WHERE key IN (SELECT referencing.%1$I FROM %2$s AS referencing '
+                   '                                       JOIN unreferenced AS candidate ON candidate.key = referencing.%1$I)',
+                   reference.fk_column, reference.table_name);
   END LOOP;
   IF NOT EXISTS (SELECT FROM unreferenced) THEN
     DROP TABLE unreferenced;
