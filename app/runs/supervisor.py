@@ -142,7 +142,7 @@ class Supervision:
         self.tracker = outcomes.Tracker(outcomes.scope(pipeline, nodes, with_upstreams))
         self.application_name = f'mara run {uuid.uuid4().hex[:12]}'  # of every database session of the run
         self.recorder = Recorder(self)
-        self.sampler: StatisticsSampler | None = None  # created with the watcher
+        self.sampler = StatisticsSampler()  # the watcher's, and the recorder's at the start and end
         self.processes: processes.RunProcesses | None = None
         self.stop_reason: str | None = None
         self.cancelled = False
@@ -262,12 +262,11 @@ class Recorder(run_log.RunLogger):
     def _sample_at_start_and_end(self, event) -> None:
         """A measurement at the start and at the end of the run's pipeline, stamped with their times: mara's
         charts show the measurements between the two, and a run shorter than the sampling period has these."""
-        sampler, path = self.supervision.sampler, self.supervision.pipeline.path()
-        if sampler is None or not isinstance(event, pipeline_events.NodeStarted | pipeline_events.NodeFinished) \
-                or not event.is_pipeline or event.node_path != path:
+        if not isinstance(event, pipeline_events.NodeStarted | pipeline_events.NodeFinished) \
+                or not event.is_pipeline or event.node_path != self.supervision.pipeline.path():
             return
         at = event.end_time if isinstance(event, pipeline_events.NodeFinished) else event.start_time
-        self._store_statistics(sampler.sample(at))
+        self._store_statistics(self.supervision.sampler.sample(at))
 
     def extra(self, event):
         """An event of the supervisor itself, recorded as mara's are."""
@@ -338,7 +337,6 @@ class Watcher(threading.Thread):
     def __init__(self, supervision: Supervision):
         super().__init__(name='run watcher', daemon=True)
         self.supervision = supervision
-        supervision.sampler = StatisticsSampler()
         self._finished = threading.Event()
 
     def finish(self) -> None:
