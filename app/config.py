@@ -96,7 +96,8 @@ def run_log_dir() -> pathlib.Path:
 
 def system_statistics_seconds() -> float:
     """How often a run samples CPU, memory, disc and network use (SYSTEM_STATISTICS_SECONDS, default 0.25; the
-    first ten measurements of a run come every 0.1 s, so that short runs have some too)."""
+    first ten measurements of a run come every 0.1 s, and one is taken when the run starts and when it ends, so
+    that short runs have some too)."""
     return float(env.string('SYSTEM_STATISTICS_SECONDS', '0.25'))
 
 
