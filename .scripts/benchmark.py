@@ -182,11 +182,9 @@ def psql_env(env: dict) -> dict:
 def timed_copy(env: dict, path: pathlib.Path, freeze: bool) -> float:
     """Seconds of the pipelines' load of one file into a new table, with or without FREEZE."""
     from app import data_sets
-    from app.pipelines.loading import LoadDayFile
-    columns = ', '.join(('line_number', *data_sets.PYPI.versions[0].column_names))
+    columns = ', '.join(data_sets.PYPI.versions[0].column_names)
     options = data_sets.copy_options() + (', FREEZE true' if freeze else '')
-    awk = LoadDayFile.NUMBER_LINES
-    command = (f"gunzip -c {path} | LC_ALL=C awk -v OFS='\\t' '{awk}' | psql --no-psqlrc -q -v ON_ERROR_STOP=1 "
+    command = (f"gunzip -c {path} | psql --no-psqlrc -q -v ON_ERROR_STOP=1 "
                f"-d {env['DWH_DB']} --single-transaction -c 'CREATE TEMPORARY TABLE loaded (LIKE pypi_data.downloads)' "
                f"-c 'TRUNCATE loaded' -c \"COPY loaded ({columns}) FROM STDIN WITH ({options})\"")
     start = time.perf_counter()

@@ -260,9 +260,9 @@ class FilePipeline:
     sql_dir: pathlib.Path
 
     def raw_table_ddl(self, schema: str) -> str:
-        """The raw table: a line number, then every column of every file version, partitioned by day."""
-        columns = [('line_number', 'INTEGER NOT NULL', 'of the row in its file (the header is line 1)')]
-        columns += [(column.name, column.sql_type + (' NOT NULL' if column.name == 'day_id' else ''),
+        """The raw table: every column of every file version, partitioned by day. Its rows are in the order of
+        their lines in the file (see util.check_loaded_files)."""
+        columns = [(column.name, column.sql_type + (' NOT NULL' if column.name == 'day_id' else ''),
                      column.description) for column in self.data_set.all_columns]
         definitions = ',\n'.join(f'  {_ident(name)} {sql_type}' for name, sql_type, _description in columns)
         comments = '\n'.join(f'-- {name}: {description}' for name, _sql_type, description in columns)
@@ -455,13 +455,10 @@ COMPLETENESS_CHECK = f'complete compared with the {data_quality.BASELINE_DAYS} d
 # ---------------------------------------------------------------- loading files
 
 class LoadDayFile(pipelines.Command):
-    """Loads one day file into its partition of the `_next` raw table, in one transaction: gunzip, a line
-    number in front of each line (for the messages of the quality gates), and a COPY with the header checked
-    against the file version's columns. The partition was emptied in the same transaction, so the rows are
-    written frozen and without WAL (wal_level = minimal)."""
-
-    # awk: the line number in front of each line, and `line_number` in front of the header
-    NUMBER_LINES = '{print (NR == 1 ? "line_number" : NR), $0}'
+    """Loads one day file into its partition of the `_next` raw table, in one transaction: gunzip and a COPY with
+    the header checked against the file version's columns. The partition was emptied in the same transaction,
+    so the rows are written frozen and without WAL (wal_level = minimal), in the order of the file's lines
+    (the quality gates number them from that order, see util.check_loaded_files)."""
 
     def __init__(self, file_pipeline: FilePipeline, file_name: str, day: int, version: int) -> None:
         super().__init__()
@@ -474,7 +471,7 @@ class LoadDayFile(pipelines.Command):
         file_version = next(v for v in self.file_pipeline.data_set.versions if v.version == self.version)
         partition = (f'{_ident(self.file_pipeline.layers.next_data_schema)}.'
                      f'{_ident(f"{self.file_pipeline.raw_table}_{self.day}")}')
-        columns = ', '.join(_ident(name) for name in ('line_number', *file_version.column_names))
+        columns = ', '.join(_ident(name) for name in file_version.column_names)
         return [f'TRUNCATE {partition}',
                 f'COPY {partition} ({columns}) FROM STDIN WITH ({data_sets.copy_options()}, FREEZE true)']
 
@@ -482,10 +479,8 @@ class LoadDayFile(pipelines.Command):
         path = shlex.quote(str(pathlib.Path(config.data_dir()) / self.file_name))
         psql = mara_db.shell.query_command(mara_config.default_db_alias(), echo_queries=False)
         commands = ' '.join(f'--command={shlex.quote(statement)}' for statement in self.statements())
-        number_lines = shlex.quote(self.NUMBER_LINES)
         failed = shlex.quote(f'ERROR: could not load {self.file_name} (see above: the database names the line)')
         return (f'gunzip --decompress --stdout {path} \\\n'
-                f"  | LC_ALL=C awk -v OFS='\\t' {number_lines} \\\n"
                 f'  | {psql} --single-transaction {commands} \\\n'
                 f'  || {{ echo {failed} >&2; exit 1; }}')
 

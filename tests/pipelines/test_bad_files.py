@@ -59,6 +59,13 @@ def truncated(data_set, day) -> bytes:
     return content[:len(content) // 2]
 
 
+def many_rows_then(data_set, day, *last_rows) -> str:
+    """A PyPI file of 20,000 rows (many pages of the raw table) followed by `last_rows`; the row of n is line
+    n + 2."""
+    rows = [(f'project{n}', '1.0', '3.6', 'pip', n) for n in range(20_000)] + list(last_rows)
+    return header(data_set) + ''.join(data_sets.encode_line((day_id(day), *row)) for row in rows)
+
+
 def text(make) -> object:
     return lambda data_set, day: gzip.compress(make(data_set, day).encode('utf-8', 'surrogateescape'))
 
@@ -87,13 +94,18 @@ CASES = [
          text(lambda s, d: header(s) + good_lines(s, d) + f'{day_id(d) + 1}\tflask\t1.0\t3.6\tpip\t5\n'),
          ['violates check constraint "day_id is the day of the file\'s folder, 2018-04-0', 'line 5'],
          remedy='remove'),
+    Case('problems at the end of a long file', PYPI,
+         text(lambda s, d: many_rows_then(s, d, ('project15000', '1.0', '3.6', 'pip', 1),
+                                          ('project7', '2.0', '3.6', 'pip', -7))),
+         ['lines 15002 and 20002: the same project, project_version, python_version, installer '
+          '(project15000, 1.0, 3.6, pip)', 'line 20003: number_of_downloads is -7, a count cannot be negative']),
     Case('wrong header', PYPI,
          text(lambda s, d: header(s).replace('project_version', 'version') + good_lines(s, d)),
-         ['column name mismatch in header line field 4: got "version", expected "project_version"']),
+         ['column name mismatch in header line field 3: got "version", expected "project_version"']),
     Case('an old header without a new column', GITHUB,
          text(lambda s, d: '\t'.join(GITHUB.versions[0].column_names) + '\n'
               + f'{day_id(d)}\tpallets\tflask\t1\t2\t3\n'),
-         ['wrong number of fields in header line: got 7, expected 8']),
+         ['wrong number of fields in header line: got 6, expected 7']),
     Case('not UTF-8', PYPI,
          lambda s, d: gzip.compress((header(s) + good_lines(s, d)).encode() + f'{day_id(d)}\tfl\xe4sk\t1.0\t\t\t1\n'
                                     .encode('latin-1')),

@@ -140,3 +140,27 @@ def test_util_is_not_recreated_while_something_outside_uses_it(flask_cli, scratc
     assert 'not recreating schema util: default value for column d of table uses_util depend(s) on its functions' \
         in result.stdout + result.stderr
     assert query("SELECT to_regclass('public.uses_util') IS NOT NULL") == [(True,)]
+
+
+def test_publish_members_adds_the_new_members_and_fails_on_a_hash_collision(utils_run, dwh):
+    dwh('DROP SCHEMA IF EXISTS members_demo CASCADE; DROP SCHEMA IF EXISTS members_demo_next CASCADE; '
+        'CREATE SCHEMA members_demo; CREATE SCHEMA members_demo_next; '
+        'CREATE TABLE members_demo.member (member_id BIGINT PRIMARY KEY, name TEXT NOT NULL, note TEXT); '
+        "INSERT INTO members_demo.member VALUES (1, 'flask', NULL), (2, 'django', 'web'); "
+        'CREATE TABLE members_demo_next.member (LIKE members_demo.member)')
+    try:
+        dwh("INSERT INTO members_demo_next.member VALUES (1, 'flask', NULL), (3, 'numpy', NULL), (4, 'pandas', 'x')")
+        assert dwh("SELECT util.publish_members('members_demo', 'members_demo_next', 'member')") \
+            == [('members_demo.member: 2 new members',)]
+        assert dwh('SELECT * FROM members_demo.member ORDER BY 1') \
+            == [(1, 'flask', None), (2, 'django', 'web'), (3, 'numpy', None), (4, 'pandas', 'x')]
+
+        # Id 2 exists with another name: two natural keys with one hash. Nothing is added.
+        dwh("TRUNCATE members_demo_next.member; "
+            "INSERT INTO members_demo_next.member VALUES (2, 'requests', 'web'), (5, 'scipy', NULL)")
+        with pytest.raises(psycopg2.Error, match=r'members_demo\.member: two members with the same id \(a hash '
+                                                 r'collision\): \(2,requests,web\) and \(2,django,web\)'):
+            dwh("SELECT util.publish_members('members_demo', 'members_demo_next', 'member')")
+        assert dwh('SELECT count(*) FROM members_demo.member') == [(4,)]
+    finally:
+        dwh('DROP SCHEMA members_demo CASCADE; DROP SCHEMA members_demo_next CASCADE')

@@ -11,15 +11,13 @@
 DROP SCHEMA IF EXISTS gh_dim_next CASCADE;
 CREATE SCHEMA gh_dim_next;
 
--- Grain: one GitHub repository (user and repository name). Its primary key is declared once it is filled
--- (repo.sql): building the index at once is faster than inserting millions of random hashes into it.
+-- Grain: one GitHub repository (user and repository name). Filled by repo.sql, with the unknown member -1, and
+-- then given its primary key: building the index at once is faster than inserting millions of random hashes.
 CREATE TABLE gh_dim_next.repo (
   repo_id   BIGINT NOT NULL, -- hashtextextended('user/repository', 0); -1: unknown
   repo_name TEXT   NOT NULL, -- flask
   user_name TEXT   NOT NULL  -- pallets; 'Unknown' when the file gave none
 );
-
-INSERT INTO gh_dim_next.repo VALUES (-1, 'Unknown', 'Unknown');
 
 -- Grain: the activity of one repository on one day (one row of a GitHub file). Units: forks, commits, pull
 -- requests and push events that day. NULL means no such activity that day (as in the files); commits are also
