@@ -164,3 +164,44 @@ def test_publish_members_adds_the_new_members_and_fails_on_a_hash_collision(util
         assert dwh('SELECT count(*) FROM members_demo.member') == [(4,)]
     finally:
         dwh('DROP SCHEMA members_demo CASCADE; DROP SCHEMA members_demo_next CASCADE')
+
+
+UNREFERENCED_DEMO_TABLES = """
+CREATE TABLE unreferenced_demo.member (member_id BIGINT PRIMARY KEY, name TEXT NOT NULL);
+INSERT INTO unreferenced_demo.member VALUES (1, 'flask'), (2, 'django'), (3, 'numpy');
+CREATE TABLE unreferenced_demo.fact (member_fk BIGINT NOT NULL REFERENCES unreferenced_demo.member,
+                                     day_id INTEGER NOT NULL) PARTITION BY LIST (day_id);
+CREATE TABLE unreferenced_demo.fact_1 PARTITION OF unreferenced_demo.fact FOR VALUES IN (1);
+CREATE TABLE unreferenced_demo.fact_2 PARTITION OF unreferenced_demo.fact FOR VALUES IN (2);
+INSERT INTO unreferenced_demo.fact VALUES (1, 1), (2, 2);
+"""
+
+
+@pytest.mark.parametrize('superuser', [True, False], ids=['as a superuser', 'as the owner'])
+def test_delete_unreferenced_deletes_exactly_the_rows_that_nothing_references(utils_run, dwh, superuser):
+    """A superuser deletes with the foreign keys in place and their checks skipped; the owner alone drops the keys
+    and declares them again (each checks every partition). Both keep the keys."""
+    role = 'unreferenced_demo_owner'
+    as_role = '' if superuser else f'SET ROLE {role}; '
+    dwh(f'DROP SCHEMA IF EXISTS unreferenced_demo CASCADE; DROP ROLE IF EXISTS {role}; '
+        f'CREATE ROLE {role} NOSUPERUSER; GRANT USAGE ON SCHEMA util TO {role}; '
+        f'CREATE SCHEMA unreferenced_demo AUTHORIZATION {role}')
+    foreign_key = ("SELECT oid, pg_get_constraintdef(oid) FROM pg_constraint "
+                   "WHERE conrelid = 'unreferenced_demo.fact'::REGCLASS AND contype = 'f'")
+    try:
+        dwh(as_role + UNREFERENCED_DEMO_TABLES)
+        (key_before, definition), = dwh(foreign_key)
+
+        assert dwh(as_role + "SELECT util.delete_unreferenced('unreferenced_demo.member', ARRAY[1, 2, 3]::BIGINT[]), "
+                             "current_setting('session_replication_role')") == [(1, 'origin')]
+        assert dwh('SELECT * FROM unreferenced_demo.member ORDER BY 1') == [(1, 'flask'), (2, 'django')]
+        (key_after, definition_after), = dwh(foreign_key)
+        assert definition_after == definition == \
+            'FOREIGN KEY (member_fk) REFERENCES unreferenced_demo.member(member_id)'
+        assert (key_after == key_before) is superuser
+        with pytest.raises(psycopg2.errors.ForeignKeyViolation):
+            dwh('INSERT INTO unreferenced_demo.fact VALUES (3, 1)')
+        with pytest.raises(psycopg2.errors.ForeignKeyViolation):
+            dwh('DELETE FROM unreferenced_demo.member WHERE member_id = 2')
+    finally:
+        dwh(f'DROP SCHEMA unreferenced_demo CASCADE; REVOKE USAGE ON SCHEMA util FROM {role}; DROP ROLE {role}')

@@ -337,11 +337,17 @@ END
 $$;
 
 
--- Deletes the rows of `table_name` whose key is one of `candidates` and that no foreign key references.
--- Before the delete, the foreign keys that point to the table are dropped, and declared again after it:
--- each is checked once, in bulk, instead of once per deleted row in every partition of the referencing
--- tables (except the keys on a partition key, which are checked per row in the one partition of the value). The values that the deleted rows reference in turn become lost references (a deleted project
--- version may leave its project unused).
+-- Deletes the rows of `table_name` whose key is one of `candidates` and that no foreign key references. The values
+-- that the deleted rows reference in turn become lost references (a deleted project version may leave its
+-- project unused).
+--
+-- The foreign keys that point to the table would check each deleted row against every partition of the
+-- referencing tables, which have no index on the reference. But the rows to delete are found above as exactly
+-- those that nothing references, and the publish's locks (util.lock_for_publish) keep anyone from adding a
+-- reference meanwhile: the delete may skip those checks (session_replication_role = replica, which only a
+-- superuser may set). Otherwise the keys (except those on a partition key, which are checked per row in the one
+-- partition of the value) are dropped and declared again, which checks every partition: taking a day out of 30
+-- days of the benchmark volume spent 7.7 s of its 11.5 s in github's publish on that.
 CREATE FUNCTION util.delete_unreferenced(table_name REGCLASS, candidates BIGINT[])
   RETURNS BIGINT
   LANGUAGE plpgsql
@@ -350,6 +356,8 @@ DECLARE
   key_column TEXT := util.primary_key_column(table_name);
   reference RECORD;
   deleted BIGINT;
+  role_before TEXT := current_setting('session_replication_role');
+  skip_checks BOOLEAN := true;
 BEGIN
   CREATE TEMPORARY TABLE unreferenced ON COMMIT DROP AS SELECT DISTINCT unnest(candidates) AS key;
   ANALYZE unreferenced;
@@ -365,18 +373,28 @@ BEGIN
     RETURN 0;
   END IF;
 
-  -- A key on the partition key of its table (the day of a fact) is checked with partition pruning: cheap per row.
+  BEGIN
+    PERFORM set_config('session_replication_role', 'replica', true);
+  EXCEPTION WHEN insufficient_privilege THEN
+    skip_checks := false;
+  END;
   CREATE TEMPORARY TABLE dropped_key ON COMMIT DROP AS
   SELECT keys.* FROM util.inbound_foreign_keys(table_name) AS keys
-  WHERE NOT EXISTS (SELECT FROM pg_partitioned_table JOIN pg_attribute ON attrelid = partrelid AND attnum = partattrs[0]
+  WHERE NOT skip_checks
+    AND NOT EXISTS (SELECT FROM pg_partitioned_table JOIN pg_attribute ON attrelid = partrelid AND attnum = partattrs[0]
                     WHERE partrelid = keys.table_name AND attname = keys.fk_column);
   FOR reference IN SELECT * FROM dropped_key LOOP
     EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', reference.table_name, reference.constraint_name);
   END LOOP;
-  EXECUTE format('CREATE TEMPORARY TABLE deleted_row ON COMMIT DROP AS SELECT * FROM %s WHERE %I IN (SELECT key FROM unreferenced)',
-                 table_name, key_column);
-  EXECUTE format('DELETE FROM %s WHERE %I IN (SELECT key FROM unreferenced)', table_name, key_column);
+
+  EXECUTE format('CREATE TEMPORARY TABLE deleted_row (LIKE %s) ON COMMIT DROP', table_name);
+  EXECUTE format('WITH deleted AS (DELETE FROM %s WHERE %I IN (SELECT key FROM unreferenced) RETURNING *) '
+                 'INSERT INTO deleted_row SELECT * FROM deleted', table_name, key_column);
   GET DIAGNOSTICS deleted = ROW_COUNT;
+  IF skip_checks THEN
+    PERFORM set_config('session_replication_role', role_before, true);
+  END IF;
+
   PERFORM util.record_lost_references(table_name, 'pg_temp.deleted_row'::REGCLASS);
   FOR reference IN SELECT * FROM dropped_key LOOP
     EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', reference.table_name, reference.constraint_name, reference.definition);
