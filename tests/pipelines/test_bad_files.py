@@ -266,3 +266,25 @@ def test_a_removed_file_takes_its_day_out(warehouse):
     assert day not in [row[0] for row in flask_downloads()]
     assert query('SELECT count(*) FROM pypi_dim.download_counts WHERE day_fk = %s', (day_id(day),)) == [(0,)]
     assert query('SELECT count(*) FROM gh_dim.repo_activity WHERE day_fk = %s', (day_id(day),)) == [(3,)]
+
+
+def test_the_data_quality_page_shows_a_failed_gate_until_the_file_is_gone(warehouse, client):
+    day = datetime.date(2018, 4, 30)
+    path = write_day(warehouse, PYPI, day, [('flask', '1.0', '3.6', 'pip', 4), ('flask', '1.0', '3.6', 'pip', 4),
+                                            ('requests', '2.0', '3.6', 'pip', -1)])
+    assert run_etl(warehouse, **ENV).returncode != 0
+
+    page = client.get('/data-quality')
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert '<tt>2018/04/30/pypi/downloads-v1.csv.gz</tt>' in html
+    assert html.count('<td class="text-danger">error</td>') == 2
+    assert '1 problem: line 4: number_of_downloads is -1, a count cannot be negative' in html
+    assert ('1 problem: lines 2 and 3: the same project, project_version, python_version, installer '
+            '(flask, 1.0, 3.6, pip)') in html
+
+    path.unlink()
+    assert_succeeded(run_etl(warehouse, **ENV))
+    html = client.get('/data-quality').get_data(as_text=True)
+    assert '2018/04/30/pypi/downloads-v1.csv.gz' not in html
+    assert '<td class="text-danger">error</td>' not in html  # no failed gate left (flags of small days may be)

@@ -9,8 +9,9 @@ TRUNCATE gh_dim_next.repo;
 INSERT INTO gh_dim_next.repo VALUES (-1, 'Unknown', 'Unknown');
 
 -- Almost every row is a repository of its own, which the planner cannot know: a hash table of all of them
--- spills to disk. Sorting, which the ORDER BY needs anyway, took 7.4 s for 30 days of the benchmark volume,
--- against 14.8 s with hashing (and 5.6 s of it without WAL).
+-- spills to disk. Sorting, which the ORDER BY needs anyway, is twice as fast (the speed trick in
+-- docs/benchmarks/warehouse.md); this insert took 7.4 s for 30 days of the benchmark volume sorted, 5.6 s of it
+-- without WAL, and 14.8 s hashed.
 SET LOCAL enable_hashagg = off;
 
 INSERT INTO gh_dim_next.repo (repo_id, repo_name, user_name)
