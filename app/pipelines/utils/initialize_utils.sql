@@ -465,6 +465,7 @@ DECLARE
   problems_per_check CONSTANT INTEGER := 10;  -- problems shown per file and check; the count says how many
   lines_per_problem CONSTANT INTEGER := 5;    -- lines shown of a key that many lines repeat
   header_lines CONSTANT INTEGER := 1;
+  key_list TEXT := (SELECT string_agg(format('%I', name), ', ') FROM unnest(key_columns) AS name);
   summary TEXT;
 BEGIN
   -- The rows with a problem: their day, their place in the partition, and what is wrong.
@@ -483,7 +484,7 @@ BEGIN
   EXECUTE format(
     'CREATE TEMPORARY TABLE duplicate_key ON COMMIT DROP AS '
     'SELECT day_id, jsonb_build_array(%2$s) AS key FROM %1$s GROUP BY day_id, %2$s HAVING count(*) > 1',
-    loaded, (SELECT string_agg(format('%I', name), ', ') FROM unnest(key_columns) AS name));
+    loaded, key_list);
   IF EXISTS (SELECT FROM duplicate_key) THEN
     EXECUTE format(
       'INSERT INTO bad_row '
@@ -492,8 +493,7 @@ BEGIN
       'WHERE day_id IN (SELECT day_id FROM duplicate_key) '
       '  AND (day_id, jsonb_build_array(%3$s)) IN (SELECT day_id, key FROM duplicate_key)',
       (SELECT string_agg(format('coalesce(%I::TEXT, ''NULL'')', name), ', ') FROM unnest(key_columns) AS name),
-      loaded,
-      (SELECT string_agg(format('%I', name), ', ') FROM unnest(key_columns) AS name));
+      loaded, key_list);
   END IF;
 
   -- The line numbers of the rows of the days with problems.
