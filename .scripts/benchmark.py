@@ -6,10 +6,14 @@ Measured, each on databases of its own (BENCHMARK_DWH_DB, BENCHMARK_MARA_DB; def
 benchmark_mara) and a temporary DATA_DIR, so the development warehouse is not touched:
 
 1. the raw COPY of the 30 days' files, and of one day's two files (`zcat | psql COPY` into unindexed tables);
-2. the full build of the 30 days, and the database size per day;
+2. the full build of the 30 days, the vacuum and analyze that autovacuum does after it, and the database size
+   per day;
 3. a run with nothing to do (the fixed cost of starting a run);
 4. adding one day to 10, 30 and 60 days of history: each is measured --repeat times, taking the day out again
    (a run that removes it) between the measurements.
+
+Before each measured run, the tables that the run before changed are vacuumed and analyzed (`settle`), so that
+no measurement shares the cores with autovacuum's work on the run before.
 """
 
 import argparse
@@ -144,6 +148,19 @@ def time_etl(env: dict, label: str) -> tuple[float, int]:
     return seconds, int(psql(env, env['MARA_DB'], 'SELECT max(run_id) FROM data_integration_run'))
 
 
+def settle(env: dict) -> float:
+    """Vacuums and analyzes the tables that autovacuum would take care of after a run (those with rows inserted,
+    changed or deleted since their last vacuum or analyze), at once; returns the seconds. Done before the next
+    measurement, so that no measurement shares the cores with autovacuum's work on the run before."""
+    tables = psql(env, env['DWH_DB'], """
+SELECT string_agg(format('%I.%I', schemaname, relname), ', ') FROM pg_stat_user_tables
+WHERE n_ins_since_vacuum > 0 OR n_dead_tup > 0 OR n_mod_since_analyze > 0""")
+    start = time.perf_counter()
+    if tables:
+        psql(env, env['DWH_DB'], f'VACUUM (ANALYZE) {tables}')
+    return time.perf_counter() - start
+
+
 def node_times(env: dict, run_id: int) -> list[tuple[str, bool, float]]:
     """(node path, is pipeline, seconds) of every node of a run."""
     rows = psql(env, env['MARA_DB'], f"""
@@ -251,12 +268,14 @@ def add_day(env: dict, staging: pathlib.Path, data_dir: pathlib.Path, number: in
     """Adds day `number` `repeat` times, taking it out in between; returns the seconds and the last run's nodes."""
     seconds, removals = [], []
     for attempt in range(repeat):
+        settle(env)
         place(staging, data_dir, [number])
         measured, run_id = time_etl(env, f'adding day {number} to {number - 1} days')
         seconds.append(measured)
         nodes = node_times(env, run_id)
         if attempt < repeat - 1:
             take_out(data_dir, [number])
+            settle(env)
             removals.append(time_etl(env, f'taking day {number} out again')[0])
     return {'seconds': seconds, 'median': statistics.median(seconds), 'nodes': nodes, 'removals': removals}
 
@@ -277,6 +296,8 @@ def measure(staging: pathlib.Path, args: argparse.Namespace) -> dict:
         place(staging, data_dir, range(1, FULL_DAYS + 1))
         results['full'], run_id = time_etl(env, f'full build of {FULL_DAYS} days')
         results['full_nodes'] = node_times(env, run_id)
+        results['vacuum'] = settle(env)
+        print(f"    the vacuum and analyze after it: {results['vacuum']:.2f} s")
         results['size'] = database_size(env)
         results['tricks'] = speed_tricks(env, staging, args.repeat)
         results['empty'] = statistics.median(time_etl(env, 'a run with nothing to do')[0]
@@ -289,9 +310,11 @@ def measure(staging: pathlib.Path, args: argparse.Namespace) -> dict:
         fresh_databases(env)
         place(staging, data_dir, range(1, HISTORIES[0] + 1))
         time_etl(env, f'full build of {HISTORIES[0]} days')
+        settle(env)
         results['adds'][HISTORIES[0]] = add_day(env, staging, data_dir, HISTORIES[0] + 1, args.repeat)
         place(staging, data_dir, range(HISTORIES[0] + 2, HISTORIES[-1] + 1))
         results['bulk'] = time_etl(env, f'adding days {HISTORIES[0] + 2}..{HISTORIES[-1]} in one run')[0]
+        settle(env)
         results['adds'][HISTORIES[-1]] = add_day(env, staging, data_dir, HISTORIES[-1] + 1, args.repeat)
         results['size_60'] = database_size(env)
     finally:
@@ -359,6 +382,8 @@ def report(args: argparse.Namespace, results: dict) -> str:
         f"| full build of {FULL_DAYS} days | {results['full']:.1f} s = {results['full'] / results['copy_full']:.2f} x "
         f'COPY | at most {FULL_BUILD_OF_COPY} x COPY | '
         f"{verdict(results['full'] <= FULL_BUILD_OF_COPY * results['copy_full'])} |",
+        f"| the vacuum and analyze that autovacuum does after the full build, at once | {results['vacuum']:.1f} s "
+        f"= {results['vacuum'] / results['copy_full']:.2f} x COPY | | |",
         f"| a run with nothing to do (median) | {results['empty']:.1f} s | | |",
         f'| adding day {FULL_DAYS + 1} (median) | {add_30:.1f} s = {add_30 / results["full"]:.3f} x the full build | '
         f'at most {ADD_DAY_OF_FULL_BUILD} x | {verdict(add_30 <= ADD_DAY_OF_FULL_BUILD * results["full"])} |',

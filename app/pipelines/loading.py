@@ -10,7 +10,6 @@ A pipeline publishes days. A day of a data set is its file `DATA_DIR/YYYY/MM/DD/
    A pipeline whose SQL files changed, whose tables were never built or that is asked to (FULL_REBUILD)
    builds every day instead;
 2. loads the planned files into day partitions of `<data schema>_next` and checks them (quality gates);
-   autovacuum leaves the `_next` tables alone until they are published (util.pause_autovacuum);
 3. builds the days' rows of its star schema in `<star schema>_next`;
 4. publishes, in one transaction: the raw days, the record of published days, new dimension members and
    the day partitions of facts and flat data sets (util.publish_days; readers see each day old or new,
@@ -96,14 +95,6 @@ def sql_task(id: str, description: str, *sql_file_names: str) -> pipelines.Task:
     """A task that runs SQL files of its pipeline with the placeholders of `sql_settings`."""
     return pipelines.Task(id=id, description=description,
                           commands=[ExecuteSQLFile(file_name) for file_name in sql_file_names])
-
-
-def pause_autovacuum(layers: Layers) -> ExecuteSQL:
-    """The last command of a plan: autovacuum waits for the tables of the `_next` schemas until they are published
-    (util.pause_autovacuum)."""
-    schemas = ', '.join(f"'{schema}'" for schema in (layers.next_data_schema, layers.next_dim_schema))
-    return ExecuteSQL(f'SELECT util.pause_autovacuum(name) AS autovacuum FROM unnest(ARRAY[{schemas}]) AS name',
-                      echo_queries=False)
 
 
 def pipeline_version(sql_dir: pathlib.Path, *more: str) -> str:
@@ -398,12 +389,10 @@ CREATE TABLE {_ident(self.layers.data_schema)}.published_day (
     # ---------------------------------------------------------------- nodes
 
     def plan_task(self, id: str, description: str, *sql_file_names: str) -> pipelines.Task:
-        """Plans, then runs the SQL files that create the `_next` tables of the planned days, and pauses autovacuum
-        on those tables until they are published."""
+        """Plans, then runs the SQL files that create the `_next` tables of the planned days."""
         from mara_pipelines.commands.python import RunFunction
         return pipelines.Task(id=id, description=description,
-                              commands=[RunFunction(self.plan), *(ExecuteSQLFile(name) for name in sql_file_names),
-                                        pause_autovacuum(self.layers)])
+                              commands=[RunFunction(self.plan)] + [ExecuteSQLFile(name) for name in sql_file_names])
 
     def read_task(self, id: str, description: str) -> 'ReadDayFiles':
         return ReadDayFiles(id=id, description=description, file_pipeline=self)
@@ -586,8 +575,7 @@ class DerivedPipeline:
 
     def plan_task(self, id: str, description: str, before: str, after: list[str]) -> pipelines.Task:
         """`before` creates the data schema, then the build is started, then `after` plans the days and creates
-        the `_next` tables, on which autovacuum then pauses until they are published."""
+        the `_next` tables."""
         from mara_pipelines.commands.python import RunFunction
         return pipelines.Task(id=id, description=description, commands=[
-            ExecuteSQLFile(before), RunFunction(self.start), *(ExecuteSQLFile(name) for name in after),
-            pause_autovacuum(self.layers)])
+            ExecuteSQLFile(before), RunFunction(self.start), *(ExecuteSQLFile(name) for name in after)])

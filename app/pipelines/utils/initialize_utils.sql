@@ -588,8 +588,7 @@ $$;
 -- 2. after a full build, `<dim schema>_next` replaces `dim_schema` (util.replace_schema); after an
 --    incremental one, the new members of `dimensions` (in the order given: a member before those that
 --    reference it), the day partitions, and then the members that nothing references any more;
--- 3. autovacuum takes care of the published tables again (util.pause_autovacuum);
--- 4. the days that left FIRST_DATE..LAST_DATE leave time.day once nothing references them.
+-- 3. the days that left FIRST_DATE..LAST_DATE leave time.day once nothing references them.
 CREATE FUNCTION util.publish_build(data_schema TEXT, dim_schema TEXT, dimensions TEXT[], data_set TEXT DEFAULT NULL)
   RETURNS TEXT
   LANGUAGE plpgsql
@@ -629,7 +628,6 @@ BEGIN
   END IF;
   EXECUTE format('COMMENT ON SCHEMA %I IS %L', dim_schema, build.version_comment);
   EXECUTE format('DROP SCHEMA %I CASCADE', next_data);
-  PERFORM util.resume_autovacuum(data_schema), util.resume_autovacuum(dim_schema);
   messages := messages || util.trim_time_dimension(build.first_day_id, build.last_day_id);
   RETURN array_to_string(messages, E'\n');
 END
@@ -705,54 +703,6 @@ BEGIN
       END IF;
       PERFORM pg_sleep(extract(EPOCH FROM wait_per_lock));
     END;
-  END LOOP;
-END
-$$;
-
-
--- ---------------------------------------------------------------- autovacuum of the tables a run builds
-
--- Autovacuum waits while a run fills the tables of its `_next` schemas and starts once they are published
--- (util.publish_build). During the run it takes a core from the build, and most of its work is lost: the
--- other tasks' snapshots keep it from marking the new rows visible to all, and it does not come back to a table
--- it has vacuumed until many more rows change. Measured on 30 benchmark days: the full build took 51.6-55.5 s
--- without it and 62.6-67.1 s with it, and then left 37% of gh_dim's pages not all-visible for good.
--- Only heap tables: other access methods (Citus columnar) vacuum in their own way. Returns a line for the run
--- output.
-CREATE FUNCTION util.pause_autovacuum(schema_name TEXT)
-  RETURNS TEXT
-  LANGUAGE plpgsql
-AS $$
-DECLARE
-  table_name REGCLASS;
-  paused INTEGER := 0;
-BEGIN
-  FOR table_name IN
-    SELECT pg_class.oid::REGCLASS
-    FROM pg_class JOIN pg_am ON pg_am.oid = pg_class.relam
-    WHERE pg_class.relnamespace = to_regnamespace(schema_name) AND pg_class.relkind = 'r' AND pg_am.amname = 'heap'
-  LOOP
-    EXECUTE format('ALTER TABLE %s SET (autovacuum_enabled = false)', table_name);
-    paused := paused + 1;
-  END LOOP;
-  RETURN format('%s: autovacuum waits for its %s tables until they are published', schema_name, paused);
-END
-$$;
-
-
--- Lets autovacuum take care of the tables of `schema_name` again (after util.pause_autovacuum).
-CREATE FUNCTION util.resume_autovacuum(schema_name TEXT)
-  RETURNS VOID
-  LANGUAGE plpgsql
-AS $$
-DECLARE
-  table_name REGCLASS;
-BEGIN
-  FOR table_name IN
-    SELECT oid::REGCLASS FROM pg_class
-    WHERE relnamespace = to_regnamespace(schema_name) AND 'autovacuum_enabled=false' = ANY (reloptions)
-  LOOP
-    EXECUTE format('ALTER TABLE %s RESET (autovacuum_enabled)', table_name);
   END LOOP;
 END
 $$;
