@@ -10,7 +10,8 @@ benchmark_mara) and a temporary DATA_DIR, so the development warehouse is not to
    per day;
 3. a run with nothing to do (the fixed cost of starting a run);
 4. adding one day to 10, 30 and 60 days of history: each is measured --repeat times, taking the day out again
-   (a run that removes it) between the measurements.
+   (a run that removes it) between the measurements;
+5. how long a reader's query waits for a publish, during a full rebuild of the 31 days.
 
 Before each measured run, the tables that the run before changed are vacuumed and analyzed (`settle`), so that
 no measurement shares the cores with autovacuum's work on the run before.
@@ -26,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -146,6 +148,52 @@ def time_etl(env: dict, label: str) -> tuple[float, int]:
         sys.exit(f'{label}: the ETL failed\n{result.stdout[-5000:]}\n{result.stderr[-5000:]}')
     print(f'    {label}: {seconds:.2f} s (load average {os.getloadavg()[0]:.2f})')
     return seconds, int(psql(env, env['MARA_DB'], 'SELECT max(run_id) FROM data_integration_run'))
+
+
+# A reader's query of one member of each dimension that a publish changes: it waits while a publish holds the table.
+READER_QUERIES = {'gh_dim.repo': 'SELECT repo_name FROM gh_dim.repo WHERE repo_id = -1',
+                  'pypi_dim.project': 'SELECT project_name FROM pypi_dim.project WHERE project_id = -1'}
+
+
+def time_rebuild_with_readers(env: dict) -> tuple[float, dict[str, str]]:
+    """Seconds of a full rebuild (FULL_REBUILD=true) of the warehouse, and for each of READER_QUERIES, run again
+    and again meanwhile, the longest it took (or the error that ended it)."""
+    import psycopg2
+
+    from app import config
+    done, waits = threading.Event(), {}
+
+    def read(name: str, sql: str) -> None:
+        connection = psycopg2.connect(host=config.postgres_host() or '127.0.0.1', port=config.postgres_port(),
+                                      user=config.postgres_user(), password=config.postgres_password(),
+                                      dbname=env['DWH_DB'])
+        connection.autocommit = True
+        longest = 0.0
+        try:
+            with connection.cursor() as cursor:
+                while not done.is_set():
+                    start = time.perf_counter()
+                    cursor.execute(sql)
+                    cursor.fetchall()
+                    longest = max(longest, time.perf_counter() - start)
+                    time.sleep(0.05)
+            waits[name] = f'{longest:.2f} s'
+        except psycopg2.Error as error:
+            waits[name] = f'failed: {error}'.strip()
+        finally:
+            connection.close()
+
+    readers = [threading.Thread(target=read, args=query) for query in READER_QUERIES.items()]
+    for reader in readers:
+        reader.start()
+    try:
+        seconds = time_etl(dict(env, FULL_REBUILD='true'), 'a full rebuild, with readers')[0]
+    finally:
+        done.set()
+        for reader in readers:
+            reader.join()
+    print(f'    longest read: {waits}')
+    return seconds, waits
 
 
 def settle(env: dict) -> float:
@@ -303,6 +351,8 @@ def measure(staging: pathlib.Path, args: argparse.Namespace) -> dict:
         results['empty'] = statistics.median(time_etl(env, 'a run with nothing to do')[0]
                                              for _ in range(args.repeat))
         results['adds'] = {FULL_DAYS: add_day(env, staging, data_dir, FULL_DAYS + 1, args.repeat)}
+        settle(env)
+        results['rebuild'], results['reader_waits'] = time_rebuild_with_readers(env)
 
         print('==> 10 and 60 days of history')
         shutil.rmtree(data_dir)
@@ -389,6 +439,9 @@ def report(args: argparse.Namespace, results: dict) -> str:
         f'at most {ADD_DAY_OF_FULL_BUILD} x | {verdict(add_30 <= ADD_DAY_OF_FULL_BUILD * results["full"])} |',
         f'| the same, against COPY | {add_30:.1f} s; {ADD_DAY_OF_COPY} x COPY of the day + the empty run = '
         f'{copy_budget:.1f} s | at most that | {verdict(add_30 <= copy_budget)} |',
+        f'| the longest that a query of one dimension member waited during a full rebuild of the {FULL_DAYS + 1} '
+        f"days ({results['rebuild']:.1f} s) | "
+        + ', '.join(f'{name}: {wait}' for name, wait in results['reader_waits'].items()) + ' | | |',
         f'| database size after the full build | {megabytes(results["size"][0])} = {megabytes(per_day)} per day | '
         f'at most {MEGABYTES_PER_DAY} MB per day | {verdict(per_day <= MEGABYTES_PER_DAY * 1024 * 1024)} |',
         '',
