@@ -67,13 +67,16 @@ def benchmark_env(data_dir: pathlib.Path) -> dict[str, str]:
                 DATA_DIR=str(data_dir), FIRST_DATE=f'{day(1)}', LAST_DATE=f'{day(max(HISTORIES) + 1)}')
 
 
-def psql(env: dict, database: str, sql: str, stdin=None) -> str:
+def server() -> dict[str, str]:
+    """The ETL's PostgreSQL server (app/config.py), as libpq connection parameters."""
     from app import config
-    result = subprocess.run(['psql', '--no-psqlrc', '-v', 'ON_ERROR_STOP=1', '-tAq',
-                             '-h', config.postgres_host() or '127.0.0.1', '-p', str(config.postgres_port()),
-                             '-U', config.postgres_user(), '-d', database, '-c', sql],
-                            env=dict(env, PGPASSWORD=config.postgres_password()), stdin=stdin,
-                            capture_output=True, text=True, check=False)
+    return {'host': config.postgres_host() or '127.0.0.1', 'port': str(config.postgres_port()),
+            'user': config.postgres_user(), 'password': config.postgres_password()}
+
+
+def psql(env: dict, database: str, sql: str, stdin=None) -> str:
+    result = subprocess.run(['psql', '--no-psqlrc', '-v', 'ON_ERROR_STOP=1', '-tAq', '-d', database, '-c', sql],
+                            env=psql_env(env), stdin=stdin, capture_output=True, text=True, check=False)
     if result.returncode:
         raise RuntimeError(f'psql failed: {sql}\n{result.stderr}')
     return result.stdout.strip()
@@ -159,14 +162,10 @@ def time_rebuild_with_readers(env: dict) -> tuple[float, dict[str, str]]:
     """Seconds of a full rebuild (FULL_REBUILD=true) of the warehouse, and for each of READER_QUERIES, run again
     and again meanwhile, the longest it took (or the error that ended it)."""
     import psycopg2
-
-    from app import config
     done, waits = threading.Event(), {}
 
     def read(name: str, sql: str) -> None:
-        connection = psycopg2.connect(host=config.postgres_host() or '127.0.0.1', port=config.postgres_port(),
-                                      user=config.postgres_user(), password=config.postgres_password(),
-                                      dbname=env['DWH_DB'])
+        connection = psycopg2.connect(dbname=env['DWH_DB'], **server())
         connection.autocommit = True
         longest = 0.0
         try:
@@ -239,9 +238,8 @@ def timed_sql(env: dict, statements: list[str]) -> float:
 
 
 def psql_env(env: dict) -> dict:
-    from app import config
-    return dict(env, PGHOST=config.postgres_host() or '127.0.0.1', PGPORT=str(config.postgres_port()),
-                PGUSER=config.postgres_user(), PGPASSWORD=config.postgres_password())
+    """`env` with the server's connection parameters as libpq's environment variables (PGHOST, ...)."""
+    return dict(env, **{f'PG{name.upper()}': value for name, value in server().items()})
 
 
 def timed_copy(env: dict, path: pathlib.Path, freeze: bool) -> float:
