@@ -510,9 +510,10 @@ BEGIN
     USING header_lines;
 
   CREATE TEMPORARY TABLE problem ON COMMIT DROP AS
+  WITH bad_line AS (SELECT * FROM bad_row JOIN numbered_row USING (day_id, row_id))
   SELECT day_id, check_name, line_number,
          format('line %s: %s, a count cannot be negative', line_number, detail) AS message
-  FROM bad_row JOIN numbered_row USING (day_id, row_id)
+  FROM bad_line
   WHERE check_name = 'counts not negative'
   UNION ALL
   SELECT day_id, check_name, lines[1],
@@ -521,7 +522,7 @@ BEGIN
                      THEN format(' and %s more', cardinality(lines) - lines_per_problem) ELSE '' END,
                 array_to_string(key_columns, ', '), detail)
   FROM (SELECT day_id, check_name, detail, array_agg(line_number ORDER BY line_number) AS lines
-        FROM bad_row JOIN numbered_row USING (day_id, row_id)
+        FROM bad_line
         WHERE check_name = 'unique natural key'
         GROUP BY day_id, check_name, key, detail) AS duplicate;
 
