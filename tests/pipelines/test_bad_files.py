@@ -215,6 +215,20 @@ FROM pypi_dim.download_counts_data_set WHERE "Date" = '2018-04-26' ORDER BY 5 DE
         ('fl"ask', '1.0"', '3.6', 'p"ip', 5), ('"quoted"', 'a\tb\\c', 'Unknown', 'Unknown', 1)]
 
 
+def test_different_keys_that_the_gate_hashes_alike_are_no_duplicates(warehouse):
+    """The gate counts a day's distinct keys by a hash of their fields joined with tabs, in which an empty
+    (NULL) field leaves no trace: these two keys hash alike, so the day's keys are grouped exactly, and pass."""
+    day = datetime.date(2018, 4, 24)
+    write_day(warehouse, PYPI, day, [('flask', '1.0', None, 'pip', 2), ('flask', '1.0', 'pip', None, 3)])
+    result = run_etl(warehouse, **ENV)
+    assert_succeeded(result)
+    assert 'pypi: 1 files checked (counts not negative, unique natural key): all passed' in output(result)
+    assert query("""
+SELECT "Project", "Project version", "Python version", "Installer", "Number of downloads"
+FROM pypi_dim.download_counts_data_set WHERE "Date" = '2018-04-24' ORDER BY 5""") == [
+        ('flask', '1.0', 'Unknown', 'pip', 2), ('flask', '1.0', 'pip', 'Unknown', 3)]
+
+
 def test_files_outside_the_dates_are_not_read_and_leave_the_warehouse(warehouse):
     day = datetime.date(2018, 4, 27)
     write_day(warehouse, GITHUB, day, GOOD_ROWS[GITHUB])

@@ -454,9 +454,12 @@ $$;
 -- its count columns, into `planned`. Records a result per day and check in data_quality.day_check, with the
 -- first problems and their lines, and returns a summary; util.fail_on_failed_checks then fails the run if a
 -- check failed.
--- Duplicate keys are found day by day with hashing (enable_partitionwise_aggregate: a day's keys fit in memory
--- whatever the number of days): 1.7 s for 10 days of the benchmark volume, against 4.4 s for one sort of all
--- rows (231 MB of memory for 10 days).
+-- Each file is read once: one query per planned day (a LATERAL subquery, which reads only the day's partition)
+-- counts its rows, sums its counts, counts the rows with a negative count and the distinct keys. The keys are
+-- counted by a 64-bit hash of them: sorting a benchmark day's 210k hashes took 50 ms, grouping the keys 125 ms,
+-- and grouping all 31 days at once 7.0 s (docs/benchmarks/warehouse.md). Equal keys have equal hashes, so only a
+-- day with fewer distinct hashes than rows can have a duplicate key; only such a day's keys are then grouped
+-- exactly, and a collision of two different keys passes.
 -- Line numbers: each day partition is filled by one COPY of its file into a table emptied in the same
 -- transaction (LoadDayFile), which writes the rows in the order of the file's lines. So the n-th row in the
 -- order of ctid is line n + 1 (after the header). Only the days with problems are numbered; a stored line
@@ -465,33 +468,53 @@ CREATE FUNCTION util.check_loaded_files(data_set TEXT, loaded REGCLASS, planned 
                                         count_columns TEXT[])
   RETURNS TEXT
   LANGUAGE plpgsql
-  SET enable_partitionwise_aggregate = on
 AS $$
 DECLARE
   problems_per_check CONSTANT INTEGER := 10;  -- problems shown per file and check; the count says how many
   lines_per_problem CONSTANT INTEGER := 5;    -- lines shown of a key that many lines repeat
   header_lines CONSTANT INTEGER := 1;
   key_list TEXT := (SELECT string_agg(format('%I', name), ', ') FROM unnest(key_columns) AS name);
+  negative_count TEXT := (SELECT string_agg(format('%I < 0', name), ' OR ') FROM unnest(count_columns) AS name);
   summary TEXT;
 BEGIN
+  -- The statistics of each file, for the checks below, the completeness check and the record of published days.
+  EXECUTE format(
+    'CREATE TEMPORARY TABLE loaded_day ON COMMIT DROP AS '
+    'SELECT planned.day_id, day.* '
+    'FROM %1$s AS planned, '
+    '  LATERAL (SELECT count(*) AS number_of_rows, '
+    '                  CASE WHEN count(*) > 0 THEN jsonb_build_object(%2$s) ELSE ''{}'' END AS totals, '
+    '                  count(*) FILTER (WHERE %3$s) AS negative_rows, '
+    '                  count(DISTINCT hashtextextended(concat_ws(E''\t'', %4$s), 0)) AS distinct_keys '
+    '           FROM %5$s AS loaded '
+    '           WHERE loaded.day_id = planned.day_id) AS day',
+    planned, (SELECT string_agg(format('%L, sum(%I)', name, name), ', ') FROM unnest(count_columns) AS name),
+    negative_count, key_list, loaded);
+  EXECUTE format('UPDATE %s AS planned SET number_of_rows = day.number_of_rows, totals = day.totals '
+                 'FROM loaded_day AS day WHERE day.day_id = planned.day_id', planned);
+
   -- The rows with a problem: their day, their place in the partition, and what is wrong.
   CREATE TEMPORARY TABLE bad_row (day_id INTEGER, row_id TID, check_name TEXT, detail TEXT, key JSONB) ON COMMIT DROP;
 
-  EXECUTE format(
-    'INSERT INTO bad_row '
-    'SELECT day_id, ctid, ''counts not negative'', format(''%%s is %%s'', count.name, count.value), NULL '
-    'FROM %s, LATERAL (VALUES %s) AS count (name, value) '
-    'WHERE (%s) AND count.value < 0',
-    loaded,
-    (SELECT string_agg(format('(%L, %I)', name, name), ', ') FROM unnest(count_columns) AS name),
-    (SELECT string_agg(format('%I < 0', name), ' OR ') FROM unnest(count_columns) AS name));
+  IF EXISTS (SELECT FROM loaded_day WHERE negative_rows > 0) THEN
+    EXECUTE format(
+      'INSERT INTO bad_row '
+      'SELECT day_id, ctid, ''counts not negative'', format(''%%s is %%s'', count.name, count.value), NULL '
+      'FROM %s, LATERAL (VALUES %s) AS count (name, value) '
+      'WHERE day_id IN (SELECT day_id FROM loaded_day WHERE negative_rows > 0) AND (%s) AND count.value < 0',
+      loaded,
+      (SELECT string_agg(format('(%L, %I)', name, name), ', ') FROM unnest(count_columns) AS name),
+      negative_count);
+  END IF;
 
-  -- The keys that occur more than once in a day, then (only when there are any) their rows.
-  EXECUTE format(
-    'CREATE TEMPORARY TABLE duplicate_key ON COMMIT DROP AS '
-    'SELECT day_id, jsonb_build_array(%2$s) AS key FROM %1$s GROUP BY day_id, %2$s HAVING count(*) > 1',
-    loaded, key_list);
-  IF EXISTS (SELECT FROM duplicate_key) THEN
+  -- The keys that occur more than once in a day, then their rows.
+  IF EXISTS (SELECT FROM loaded_day WHERE distinct_keys < number_of_rows) THEN
+    EXECUTE format(
+      'CREATE TEMPORARY TABLE duplicate_key ON COMMIT DROP AS '
+      'SELECT day_id, jsonb_build_array(%2$s) AS key FROM %1$s '
+      'WHERE day_id IN (SELECT day_id FROM loaded_day WHERE distinct_keys < number_of_rows) '
+      'GROUP BY day_id, %2$s HAVING count(*) > 1',
+      loaded, key_list);
     EXECUTE format(
       'INSERT INTO bad_row '
       'SELECT day_id, ctid, ''unique natural key'', concat_ws('', '', %1$s), jsonb_build_array(%3$s) '
@@ -500,6 +523,7 @@ BEGIN
       '  AND (day_id, jsonb_build_array(%3$s)) IN (SELECT day_id, key FROM duplicate_key)',
       (SELECT string_agg(format('coalesce(%I::TEXT, ''NULL'')', name), ', ') FROM unnest(key_columns) AS name),
       loaded, key_list);
+    DROP TABLE duplicate_key;
   END IF;
 
   -- The line numbers of the rows of the days with problems.
@@ -526,14 +550,6 @@ BEGIN
         WHERE check_name = 'unique natural key'
         GROUP BY day_id, check_name, key, detail) AS duplicate;
 
-  -- The statistics of each file, for the completeness check and the record of published days.
-  EXECUTE format('UPDATE %s AS planned SET number_of_rows = 0, totals = ''{}''', planned);
-  EXECUTE format('UPDATE %s AS planned SET number_of_rows = day.number_of_rows, totals = day.totals '
-                 'FROM (SELECT day_id, count(*) AS number_of_rows, jsonb_build_object(%s) AS totals '
-                 '      FROM %s GROUP BY day_id) AS day '
-                 'WHERE day.day_id = planned.day_id',
-                 planned, (SELECT string_agg(format('%L, sum(%I)', name, name), ', ') FROM unnest(count_columns) AS name),
-                 loaded);
   EXECUTE format('DELETE FROM data_quality.day_check WHERE data_set = $1 AND day_id IN (SELECT day_id FROM %s)', planned)
     USING data_set;
   EXECUTE format(
@@ -558,7 +574,7 @@ BEGIN
   FROM data_quality.day_check
   WHERE day_check.data_set = check_loaded_files.data_set AND checked_at = now()
   HAVING count(*) > 0;
-  DROP TABLE bad_row, duplicate_key, numbered_row, problem;
+  DROP TABLE loaded_day, bad_row, numbered_row, problem;
   RETURN coalesce(summary, format('%s: no files to check', check_loaded_files.data_set));
 END
 $$;
