@@ -202,6 +202,27 @@ END
 $$;
 
 
+-- Empties the day partitions of `day_ids` that util.create_day_partitions created, for a build that fills them in
+-- the same transaction: with wal_level = minimal (docs/postgresql.conf) the rows are then written without WAL
+-- and the files synced at commit instead. Inserting 5 days of pypi's flat data set took 0.58 s with WAL, and
+-- 0.37 s without it plus 0.14-0.17 s for the sync, which waits for the disk, not for a core. It locks only these
+-- partitions, and finds them by name: reading the bounds of all partitions (util.day_partitions) would wait for
+-- the other chunks of the build (BuildDays in app/pipelines/loading.py), which hold theirs until they commit.
+CREATE FUNCTION util.empty_day_partitions(schema_name TEXT, table_name TEXT, day_ids INTEGER[])
+  RETURNS TEXT
+  LANGUAGE plpgsql
+AS $$
+BEGIN
+  IF cardinality(day_ids) > 0 THEN
+    EXECUTE (SELECT format('TRUNCATE %s', string_agg(format('%I.%I', schema_name, format('%s_%s', table_name, day_id)),
+                                                     ', '))
+             FROM unnest(day_ids) AS day_id);
+  END IF;
+  RETURN format('%I.%I: %s day partitions emptied', schema_name, table_name, coalesce(cardinality(day_ids), 0));
+END
+$$;
+
+
 -- The day partitions of a LIST-partitioned table (one day each), with the day read from the bound.
 CREATE FUNCTION util.day_partitions(partitioned REGCLASS)
   RETURNS TABLE (day_id INTEGER, partition_table REGCLASS)
