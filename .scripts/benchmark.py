@@ -237,6 +237,26 @@ def timed_sql(env: dict, statements: list[str]) -> float:
     return milliseconds[-1] / 1000
 
 
+def timed_block(env: dict, setup: list[str], block: list[str], cleanup: list[str]) -> float:
+    """Seconds of the statements `block`, each committed (autocommit), after `setup` and before `cleanup`."""
+    import psycopg2
+    connection = psycopg2.connect(dbname=env['DWH_DB'], **server())
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            for statement in setup:
+                cursor.execute(statement)
+            start = time.perf_counter()
+            for statement in block:
+                cursor.execute(statement)
+            seconds = time.perf_counter() - start
+            for statement in cleanup:
+                cursor.execute(statement)
+    finally:
+        connection.close()
+    return seconds
+
+
 def psql_env(env: dict) -> dict:
     """`env` with the server's connection parameters as libpq's environment variables (PGHOST, ...)."""
     return dict(env, **{f'PG{name.upper()}': value for name, value in server().items()})
@@ -290,6 +310,22 @@ def speed_tricks(env: dict, staging: pathlib.Path, repeat: int) -> list[tuple[st
                                 'AS old FROM day_repo AS new')
     by_join = lookup.format('SELECT new, old FROM day_repo AS new LEFT JOIN gh_dim.repo AS old USING (repo_id)')
 
+    # util.check_loaded_files: is a key in a file twice? The distinct hashes of each day's keys against their rows,
+    # or the keys grouped (as the gate did before)
+    key_hash = 'hashtextextended(concat_ws(E\'\\t\', "user", repository), 0)'
+    distinct_hashes = ('SELECT sum(duplicates) FROM github_data.published_day AS planned, LATERAL ('
+                       f'  SELECT count(*) - count(DISTINCT {key_hash}) AS duplicates '
+                       '  FROM github_data.repo_activity AS loaded WHERE loaded.day_id = planned.day_id) AS day')
+    grouped_keys = ('SELECT count(*) FROM (SELECT day_id FROM github_data.repo_activity '
+                    'GROUP BY day_id, "user", repository HAVING count(*) > 1) AS duplicate')
+
+    # util.empty_day_partitions: 5 days of pypi's flat data set, inserted into a table emptied in the same
+    # transaction (no WAL with wal_level = minimal; the file is synced at commit), or into one created before
+    five_days = ('INSERT INTO public.wal_demo SELECT * FROM pypi_dim.download_counts_data_set '
+                 f"WHERE \"Date\" BETWEEN '{day(1)}' AND '{day(5)}'")
+    wal_demo = ['DROP TABLE IF EXISTS public.wal_demo',
+                'CREATE TABLE public.wal_demo (LIKE pypi_dim.download_counts_data_set)']
+
     path = data_sets.PYPI.path(staging, day(1), data_sets.PYPI.versions[0])
     measured = [
         ('hll aggregate over sorted groups (`enable_hashagg = off`)',
@@ -305,7 +341,16 @@ def speed_tricks(env: dict, staging: pathlib.Path, repeat: int) -> list[tuple[st
          lambda: timed_sql(env, ['SET enable_hashagg = on', repositories])),
         ("a day's repositories looked up in the dimension by a subquery (index), not a join",
          lambda: timed_sql(env, [day_members, 'ANALYZE day_repo', by_subquery]),
-         lambda: timed_sql(env, [day_members, 'ANALYZE day_repo', by_join]))]
+         lambda: timed_sql(env, [day_members, 'ANALYZE day_repo', by_join])),
+        (f'the check for duplicate keys in all {FULL_DAYS} GitHub files: distinct key hashes counted per day, '
+         'not the keys grouped',
+         lambda: timed_sql(env, [distinct_hashes]),
+         lambda: timed_sql(env, ['SET enable_partitionwise_aggregate = on', grouped_keys])),
+        ('5 days of the PyPI flat data set inserted without WAL (table emptied in the same transaction), the sync '
+         'at commit included',
+         lambda: timed_block(env, wal_demo, ['BEGIN', 'TRUNCATE public.wal_demo', five_days, 'COMMIT'],
+                             wal_demo[:1]),
+         lambda: timed_block(env, wal_demo, [five_days], wal_demo[:1]))]
     return [(name, statistics.median(with_it() for _ in range(repeat)),
              statistics.median(without() for _ in range(repeat))) for name, with_it, without in measured]
 
