@@ -173,10 +173,19 @@ END
 $$;
 
 
--- Creates the partition `<table>_<YYYYMMDD>` of each day in `day_ids` of a LIST-partitioned table, and returns
--- a line for the run output. `storage` is the table access method (see util.data_set_storage). Each partition
--- also gets its bound as a CHECK constraint: it outlives a DETACH, so that util.publish_days attaches the
--- partition to the published table without scanning it.
+-- The name of the partition of one day of a table: `<table>_<YYYYMMDD>`.
+CREATE FUNCTION util.day_partition_name(table_name TEXT, day_id INTEGER)
+  RETURNS TEXT
+  LANGUAGE sql IMMUTABLE
+AS $$
+  SELECT format('%s_%s', table_name, day_id)
+$$;
+
+
+-- Creates the partition of each day in `day_ids` of a LIST-partitioned table (named by util.day_partition_name),
+-- and returns a line for the run output. `storage` is the table access method (see util.data_set_storage). Each
+-- partition also gets its bound as a CHECK constraint: it outlives a DETACH, so that util.publish_days attaches
+-- the partition to the published table without scanning it.
 CREATE FUNCTION util.create_day_partitions(schema_name TEXT, table_name TEXT, day_ids INTEGER[],
                                            storage TEXT DEFAULT 'heap')
   RETURNS TEXT
@@ -191,10 +200,10 @@ DECLARE
 BEGIN
   FOREACH day_id IN ARRAY coalesce(day_ids, '{}') LOOP
     EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES IN (%s) USING %I',
-                   schema_name, format('%s_%s', table_name, day_id), partitioned,
+                   schema_name, util.day_partition_name(table_name, day_id), partitioned,
                    util.day_value(partitioned, day_id), storage);
     EXECUTE format('ALTER TABLE %I.%I ADD CONSTRAINT %I CHECK (%I = %s)',
-                   schema_name, format('%s_%s', table_name, day_id), format('day_%s', day_id), key_column,
+                   schema_name, util.day_partition_name(table_name, day_id), format('day_%s', day_id), key_column,
                    util.day_value(partitioned, day_id));
   END LOOP;
   RETURN format('%s: %s day partitions, %s storage', partitioned, coalesce(cardinality(day_ids), 0), storage);
@@ -206,8 +215,9 @@ $$;
 -- the same transaction: with wal_level = minimal (docs/postgresql.conf) the rows are then written without WAL
 -- and the files synced at commit instead, a wait for the disk rather than work for a core (a full build of the 30
 -- benchmark days wrote 2.2 GB of WAL before, 56 MB now; docs/benchmarks/warehouse.md). It locks only these
--- partitions, and finds them by name: reading the bounds of all partitions (util.day_partitions) would wait for
--- the other chunks of the build (BuildDays in app/pipelines/loading.py), which hold theirs until they commit.
+-- partitions, and finds them by name (util.day_partition_name): reading the bounds of all partitions
+-- (util.day_partitions) would wait for the other chunks of the build (BuildDays in app/pipelines/loading.py),
+-- which hold theirs until they commit.
 CREATE FUNCTION util.empty_day_partitions(schema_name TEXT, table_name TEXT, day_ids INTEGER[])
   RETURNS TEXT
   LANGUAGE plpgsql
@@ -215,7 +225,7 @@ AS $$
 BEGIN
   IF cardinality(day_ids) > 0 THEN
     EXECUTE (SELECT format('TRUNCATE %s',
-                           string_agg(format('%I.%I', schema_name, format('%s_%s', table_name, day_id)), ', '))
+                           string_agg(format('%I.%I', schema_name, util.day_partition_name(table_name, day_id)), ', '))
              FROM unnest(day_ids) AS day_id);
   END IF;
   RETURN format('%I.%I: %s day partitions emptied', schema_name, table_name, coalesce(cardinality(day_ids), 0));
@@ -309,7 +319,7 @@ BEGIN
         EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', next_table, day.new);
         EXECUTE format('ALTER TABLE %s SET SCHEMA %I', day.new, live_schema);
         EXECUTE format('ALTER TABLE %s ATTACH PARTITION %I.%I FOR VALUES IN (%s)', live_table, live_schema,
-                       format('%s_%s', table_name, day.day_id), util.day_value(live_table, day.day_id));
+                       util.day_partition_name(table_name, day.day_id), util.day_value(live_table, day.day_id));
         number_of_partitions := number_of_partitions + 1;
       END IF;
     END LOOP;
