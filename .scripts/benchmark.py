@@ -74,6 +74,14 @@ def server() -> dict[str, str]:
             'user': config.postgres_user(), 'password': config.postgres_password()}
 
 
+def connect(env: dict):
+    """An autocommit psycopg2 connection to the benchmark's warehouse database."""
+    import psycopg2
+    connection = psycopg2.connect(dbname=env['DWH_DB'], **server())
+    connection.autocommit = True
+    return connection
+
+
 def psql(env: dict, database: str, sql: str, stdin=None) -> str:
     result = subprocess.run(['psql', '--no-psqlrc', '-v', 'ON_ERROR_STOP=1', '-tAq', '-d', database, '-c', sql],
                             env=psql_env(env), stdin=stdin, capture_output=True, text=True, check=False)
@@ -165,8 +173,7 @@ def time_rebuild_with_readers(env: dict) -> tuple[float, dict[str, str]]:
     done, waits = threading.Event(), {}
 
     def read(name: str, sql: str) -> None:
-        connection = psycopg2.connect(dbname=env['DWH_DB'], **server())
-        connection.autocommit = True
+        connection = connect(env)
         longest = 0.0
         try:
             with connection.cursor() as cursor:
@@ -239,9 +246,7 @@ def timed_sql(env: dict, statements: list[str]) -> float:
 
 def timed_block(env: dict, setup: list[str], block: list[str], cleanup: list[str]) -> float:
     """Seconds of the statements `block`, each committed (autocommit), after `setup` and before `cleanup`."""
-    import psycopg2
-    connection = psycopg2.connect(dbname=env['DWH_DB'], **server())
-    connection.autocommit = True
+    connection = connect(env)
     try:
         with connection.cursor() as cursor:
             for statement in setup:
