@@ -14,7 +14,9 @@ benchmark_mara) and a temporary DATA_DIR, so the development warehouse is not to
 5. how long a reader's query waits for a publish, during a full rebuild of the 31 days.
 
 Before each measured run, the tables that the run before changed are vacuumed and analyzed (`settle`), so that
-no measurement shares the cores with autovacuum's work on the run before.
+no measurement shares the cores with autovacuum's work on the run before. The raw COPY, the full build, the run
+with nothing to do and the added days also report the machine's busy core-seconds meanwhile (`with_cpu`): the
+work they took, which on a machine of few cores bounds how fast they can get.
 """
 
 import argparse
@@ -130,8 +132,25 @@ def take_out(data_dir: pathlib.Path, numbers) -> None:
 
 # ---------------------------------------------------------------- measurements
 
-def time_raw_copy(env: dict, files: list[pathlib.Path]) -> float:
-    """Seconds for `zcat | psql COPY` of the files, one after another, into unindexed tables."""
+def busy_core_seconds() -> float:
+    """The core-seconds that the machine's cores have been busy since it booted (/proc/stat: user, nice, system,
+    irq and softirq time; not idle, waiting for the disk, or taken by the hypervisor)."""
+    with open('/proc/stat') as stat:
+        user, nice, system, _idle, _iowait, irq, softirq = (int(value) for value in stat.readline().split()[1:8])
+    return (user + nice + system + irq + softirq) / os.sysconf('SC_CLK_TCK')
+
+
+def with_cpu(measurement):
+    """Runs `measurement()`; returns its result and the machine's busy core-seconds meanwhile (everything
+    the machine did, the database server and the ETL's own processes included)."""
+    before = busy_core_seconds()
+    result = measurement()
+    return result, busy_core_seconds() - before
+
+
+def time_raw_copy(env: dict, files: list[pathlib.Path]) -> tuple[float, float]:
+    """Seconds and busy core-seconds of `zcat | psql COPY` of the files, one after another, into unindexed
+    tables."""
     from app import data_sets
     database = env['DWH_DB'] + '_copy'
     drop_databases(env, database)
@@ -139,14 +158,17 @@ def time_raw_copy(env: dict, files: list[pathlib.Path]) -> float:
     for data_set in data_sets.DATA_SETS.values():
         columns = ', '.join(f'"{column.name}" {column.sql_type}' for column in data_set.versions[0].columns)
         psql(env, database, f'CREATE TABLE {data_set.name} ({columns})')
+    def copy_files() -> None:
+        for path in files:
+            with subprocess.Popen(['zcat', str(path)], stdout=subprocess.PIPE) as zcat:
+                psql(env, database, f'COPY {path.parent.name} FROM STDIN WITH ({data_sets.copy_options()})',
+                     stdin=zcat.stdout)
+
     start = time.perf_counter()
-    for path in files:
-        with subprocess.Popen(['zcat', str(path)], stdout=subprocess.PIPE) as zcat:
-            psql(env, database, f'COPY {path.parent.name} FROM STDIN WITH ({data_sets.copy_options()})',
-                 stdin=zcat.stdout)
+    _, core_seconds = with_cpu(copy_files)
     seconds = time.perf_counter() - start
     drop_databases(env, database)
-    return seconds
+    return seconds, core_seconds
 
 
 def time_etl(env: dict, label: str) -> tuple[float, int]:
@@ -362,18 +384,20 @@ def speed_tricks(env: dict, staging: pathlib.Path, repeat: int) -> list[tuple[st
 
 def add_day(env: dict, staging: pathlib.Path, data_dir: pathlib.Path, number: int, repeat: int) -> dict:
     """Adds day `number` `repeat` times, taking it out in between; returns the seconds and the last run's nodes."""
-    seconds, removals = [], []
+    seconds, core_seconds, removals = [], [], []
     for attempt in range(repeat):
         settle(env)
         place(staging, data_dir, [number])
-        measured, run_id = time_etl(env, f'adding day {number} to {number - 1} days')
+        (measured, run_id), cpu = with_cpu(lambda: time_etl(env, f'adding day {number} to {number - 1} days'))
         seconds.append(measured)
+        core_seconds.append(cpu)
         nodes = node_times(env, run_id)
         if attempt < repeat - 1:
             take_out(data_dir, [number])
             settle(env)
             removals.append(time_etl(env, f'taking day {number} out again')[0])
-    return {'seconds': seconds, 'median': statistics.median(seconds), 'nodes': nodes, 'removals': removals}
+    return {'seconds': seconds, 'median': statistics.median(seconds), 'cpu': statistics.median(core_seconds),
+            'nodes': nodes, 'removals': removals}
 
 
 def measure(staging: pathlib.Path, args: argparse.Namespace) -> dict:
@@ -382,22 +406,26 @@ def measure(staging: pathlib.Path, args: argparse.Namespace) -> dict:
     results = {'load_before': os.getloadavg()[0]}
     try:
         print('==> Raw COPY')
-        results['copy_full'] = time_raw_copy(env, files_of(staging, range(1, FULL_DAYS + 1)))
-        results['copy_day'] = statistics.median(time_raw_copy(env, files_of(staging, [FULL_DAYS + 1]))
-                                                for _ in range(args.repeat))
+        results['copy_full'], results['copy_full_cpu'] = time_raw_copy(
+            env, files_of(staging, range(1, FULL_DAYS + 1)))
+        copies_of_day = [time_raw_copy(env, files_of(staging, [FULL_DAYS + 1])) for _ in range(args.repeat)]
+        results['copy_day'] = statistics.median(seconds for seconds, _ in copies_of_day)
+        results['copy_day_cpu'] = statistics.median(cpu for _, cpu in copies_of_day)
         print(f"    {FULL_DAYS} days: {results['copy_full']:.2f} s, one day: {results['copy_day']:.2f} s")
 
         print(f'==> {FULL_DAYS} days, from scratch')
         fresh_databases(env)
         place(staging, data_dir, range(1, FULL_DAYS + 1))
-        results['full'], run_id = time_etl(env, f'full build of {FULL_DAYS} days')
+        (results['full'], run_id), results['full_cpu'] = with_cpu(
+            lambda: time_etl(env, f'full build of {FULL_DAYS} days'))
         results['full_nodes'] = node_times(env, run_id)
         results['vacuum'] = settle(env)
         print(f"    the vacuum and analyze after it: {results['vacuum']:.2f} s")
         results['size'] = database_size(env)
         results['tricks'] = speed_tricks(env, staging, args.repeat)
-        results['empty'] = statistics.median(time_etl(env, 'a run with nothing to do')[0]
-                                             for _ in range(args.repeat))
+        empty_runs = [with_cpu(lambda: time_etl(env, 'a run with nothing to do')) for _ in range(args.repeat)]
+        results['empty'] = statistics.median(seconds for (seconds, _), _ in empty_runs)
+        results['empty_cpu'] = statistics.median(cpu for _, cpu in empty_runs)
         results['adds'] = {FULL_DAYS: add_day(env, staging, data_dir, FULL_DAYS + 1, args.repeat)}
         settle(env)
         results['rebuild'], results['reader_waits'] = time_rebuild_with_readers(env)
@@ -492,6 +520,24 @@ def report(args: argparse.Namespace, results: dict) -> str:
         + ', '.join(f'{name}: {wait}' for name, wait in results['reader_waits'].items()) + ' | | |',
         f'| database size after the full build | {megabytes(results["size"][0])} = {megabytes(per_day)} per day | '
         f'at most {MEGABYTES_PER_DAY} MB per day | {verdict(per_day <= MEGABYTES_PER_DAY * 1024 * 1024)} |',
+        '',
+        '### CPU work: the busy core-seconds of the machine meanwhile',
+        '',
+        f'A run can be no faster than its core-seconds divided by the {os.cpu_count()} cores; the raw COPY runs '
+        '`zcat`, `psql` and the server side by side.',
+        '',
+        '| measure | busy core-seconds | ratio | at best on these cores |',
+        '|---|---|---|---|',
+        f"| raw COPY of the {FULL_DAYS} days' files | {results['copy_full_cpu']:.1f} | 1 | |",
+        f"| full build of {FULL_DAYS} days | {results['full_cpu']:.1f} | "
+        f"{results['full_cpu'] / results['copy_full_cpu']:.2f} x the COPY's | "
+        f"{results['full_cpu'] / os.cpu_count():.1f} s = "
+        f"{results['full_cpu'] / os.cpu_count() / results['copy_full']:.2f} x the COPY's seconds |",
+        f"| raw COPY of one day's two files (median) | {results['copy_day_cpu']:.2f} | 1 | |",
+        f"| a run with nothing to do (median) | {results['empty_cpu']:.2f} | | |",
+        f"| adding day {FULL_DAYS + 1} (median) | {adds[FULL_DAYS]['cpu']:.2f} | "
+        f"{(adds[FULL_DAYS]['cpu'] - results['empty_cpu']) / results['copy_day_cpu']:.1f} x the day's COPY, "
+        'beyond the empty run | |',
         '',
         '### Speed tricks, each with what it saves (medians; one day of the benchmark volume unless it says otherwise)',
         '',
