@@ -153,7 +153,8 @@ def _unescape(field: str) -> str:
 
 
 def copy_options() -> str:
-    """The options of the COPY that loads a file (with a line-number column in front, see the loader)."""
+    """The options of the COPY that loads a file: tab-separated text with the header line checked against the
+    columns, and an empty field as NULL."""
     return "FORMAT text, HEADER MATCH, NULL ''"
 
 

@@ -67,6 +67,11 @@ def day_id(day: datetime.date) -> int:
     return int(day.strftime('%Y%m%d'))
 
 
+def day_partition_name(table_name: str, day: int) -> str:
+    """The name of a table's partition of the day id `day`, as util.day_partition_name names it in SQL."""
+    return f'{table_name}_{day}'
+
+
 def sql_settings() -> dict[str, str]:
     """Placeholders of the warehouse SQL files, read when the command runs: the configured days and storage."""
     return {'@first_day_id@': str(day_id(config.first_date())),
@@ -378,7 +383,7 @@ CREATE TABLE {_ident(self.layers.data_schema)}.published_day (
                             file.mtime_ns, file.ctime_ns, file.inode))
         cursor.execute(self.raw_table_ddl(self.layers.next_data_schema))
         for file in planned:
-            partition = _ident(f'{self.raw_table}_{day_id(file.day)}')
+            partition = _ident(day_partition_name(self.raw_table, day_id(file.day)))
             cursor.execute(f'CREATE TABLE {schema}.{partition} PARTITION OF {schema}.{_ident(self.raw_table)} '
                            f'FOR VALUES IN ({day_id(file.day)})')
             # Named for its message: a row of another day fails the load with it (before the partition bound).
@@ -470,7 +475,7 @@ class LoadDayFile(pipelines.Command):
     def statements(self) -> list[str]:
         file_version = next(v for v in self.file_pipeline.data_set.versions if v.version == self.version)
         partition = (f'{_ident(self.file_pipeline.layers.next_data_schema)}.'
-                     f'{_ident(f"{self.file_pipeline.raw_table}_{self.day}")}')
+                     f'{_ident(day_partition_name(self.file_pipeline.raw_table, self.day))}')
         columns = ', '.join(_ident(name) for name in file_version.column_names)
         return [f'TRUNCATE {partition}',
                 f'COPY {partition} ({columns}) FROM STDIN WITH ({data_sets.copy_options()}, FREEZE true)']

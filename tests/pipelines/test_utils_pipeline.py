@@ -47,6 +47,13 @@ def test_add_fk_quotes_identifiers(utils_run, dwh):
     dwh('DROP SCHEMA "Odd Schema" CASCADE')
 
 
+def test_python_names_day_partitions_as_util_does(utils_run, dwh):
+    # The loader (Python) writes into the raw partitions that util's functions (SQL) later find by name.
+    from app.pipelines.loading import day_partition_name
+    assert dwh("SELECT util.day_partition_name('repo_activity', 20180401)") == [('repo_activity_20180401',)]
+    assert day_partition_name('repo_activity', 20180401) == 'repo_activity_20180401'
+
+
 def test_replace_schema_refuses_a_missing_replacement(utils_run, dwh):
     with pytest.raises(psycopg2.Error, match='schema no_such_schema_next does not exist'):
         dwh("SELECT util.replace_schema('no_such_schema', 'no_such_schema_next')")
