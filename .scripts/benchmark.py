@@ -353,6 +353,10 @@ def speed_tricks(env: dict, staging: pathlib.Path, repeat: int) -> list[tuple[st
     wal_demo = ['DROP TABLE IF EXISTS public.wal_demo',
                 'CREATE TABLE public.wal_demo (LIKE pypi_dim.download_counts_data_set)']
 
+    # the staging views: the date of each row from its day id (YYYYMMDD), taken apart or parsed as text
+    dates = ['SET max_parallel_workers_per_gather = 0',
+             'SELECT count({}) FROM github_data.repo_activity']
+
     path = data_sets.PYPI.path(staging, day(1), data_sets.PYPI.versions[0])
     measured = [
         ('hll aggregate over sorted groups (`enable_hashagg = off`)',
@@ -377,7 +381,11 @@ def speed_tricks(env: dict, staging: pathlib.Path, repeat: int) -> list[tuple[st
          'at commit included',
          lambda: timed_block(env, wal_demo, ['BEGIN', 'TRUNCATE public.wal_demo', five_days, 'COMMIT'],
                              wal_demo[:1]),
-         lambda: timed_block(env, wal_demo, [five_days], wal_demo[:1]))]
+         lambda: timed_block(env, wal_demo, [five_days], wal_demo[:1])),
+        (f'the dates of the rows of all {FULL_DAYS} GitHub files from their day ids by `make_date`, not `to_date`',
+         lambda: timed_sql(env, [dates[0], dates[1].format('make_date(day_id / 10000, day_id / 100 % 100, '
+                                                           'day_id % 100)')]),
+         lambda: timed_sql(env, [dates[0], dates[1].format("to_date(day_id::TEXT, 'YYYYMMDD')")]))]
     return [(name, statistics.median(with_it() for _ in range(repeat)),
              statistics.median(without() for _ in range(repeat))) for name, with_it, without in measured]
 
@@ -534,10 +542,11 @@ def report(args: argparse.Namespace, results: dict) -> str:
         f"{results['full_cpu'] / os.cpu_count():.1f} s = "
         f"{results['full_cpu'] / os.cpu_count() / results['copy_full']:.2f} x the COPY's seconds |",
         f"| raw COPY of one day's two files (median) | {results['copy_day_cpu']:.2f} | 1 | |",
-        f"| a run with nothing to do (median) | {results['empty_cpu']:.2f} | | |",
+        f"| a run with nothing to do (median) | {results['empty_cpu']:.2f} | | "
+        f"{results['empty_cpu'] / os.cpu_count():.1f} s |",
         f"| adding day {FULL_DAYS + 1} (median) | {adds[FULL_DAYS]['cpu']:.2f} | "
         f"{(adds[FULL_DAYS]['cpu'] - results['empty_cpu']) / results['copy_day_cpu']:.1f} x the day's COPY, "
-        'beyond the empty run | |',
+        f"beyond the empty run | {adds[FULL_DAYS]['cpu'] / os.cpu_count():.1f} s |",
         '',
         '### Speed tricks, each with what it saves (medians; one day of the benchmark volume unless it says otherwise)',
         '',
