@@ -158,6 +158,7 @@ def time_raw_copy(env: dict, files: list[pathlib.Path]) -> tuple[float, float]:
     for data_set in data_sets.DATA_SETS.values():
         columns = ', '.join(f'"{column.name}" {column.sql_type}' for column in data_set.versions[0].columns)
         psql(env, database, f'CREATE TABLE {data_set.name} ({columns})')
+
     def copy_files() -> None:
         for path in files:
             with subprocess.Popen(['zcat', str(path)], stdout=subprocess.PIPE) as zcat:
