@@ -354,6 +354,14 @@ def speed_tricks(env: dict, staging: pathlib.Path, repeat: int) -> list[tuple[st
     wal_demo = ['DROP TABLE IF EXISTS public.wal_demo',
                 'CREATE TABLE public.wal_demo (LIKE pypi_dim.download_counts_data_set)']
 
+    # util.delete_unreferenced: the repositories of a day deleted from gh_dim.repo (in a transaction rolled back;
+    # the foreign keys' checks skipped, as there)
+    unreferenced = ['BEGIN', 'SET LOCAL session_replication_role = replica',
+                    'CREATE TEMPORARY TABLE unreferenced ON COMMIT DROP AS '
+                    f'SELECT DISTINCT repo_fk AS key FROM gh_dim.repo_activity_{one_day}',
+                    'ANALYZE unreferenced']
+    delete_repos = 'DELETE FROM gh_dim.repo WHERE repo_id {}'
+
     # the staging views: the date of each row from its day id (YYYYMMDD), taken apart or parsed as text
     dates = ['SET max_parallel_workers_per_gather = 0',
              'SELECT count({}) FROM github_data.repo_activity']
@@ -383,6 +391,12 @@ def speed_tricks(env: dict, staging: pathlib.Path, repeat: int) -> list[tuple[st
          lambda: timed_block(env, wal_demo, ['BEGIN', 'TRUNCATE public.wal_demo', five_days, 'COMMIT'],
                              wal_demo[:1]),
          lambda: timed_block(env, wal_demo, [five_days], wal_demo[:1])),
+        ("a day's repositories deleted from the dimension by an array of their keys (`= ANY`), not "
+         '`IN (SELECT ...)`',
+         lambda: timed_block(env, unreferenced, [delete_repos.format('= ANY (ARRAY(SELECT key FROM unreferenced))')],
+                             ['ROLLBACK']),
+         lambda: timed_block(env, unreferenced, [delete_repos.format('IN (SELECT key FROM unreferenced)')],
+                             ['ROLLBACK'])),
         (f'the dates of the rows of all {FULL_DAYS} GitHub files from their day ids by `make_date`, not `to_date`',
          lambda: timed_sql(env, [dates[0], dates[1].format('make_date(day_id / 10000, day_id / 100 % 100, '
                                                            'day_id % 100)')]),
