@@ -363,8 +363,8 @@ def speed_tricks(env: dict, staging: pathlib.Path, repeat: int) -> list[tuple[st
     delete_repos = 'DELETE FROM gh_dim.repo WHERE repo_id {}'
 
     # the staging views: the date of each row from its day id (YYYYMMDD), taken apart or parsed as text
-    dates = ['SET max_parallel_workers_per_gather = 0',
-             'SELECT count({}) FROM github_data.repo_activity']
+    one_process = 'SET max_parallel_workers_per_gather = 0'
+    count_dates = 'SELECT count({}) FROM github_data.repo_activity'
 
     path = data_sets.PYPI.path(staging, day(1), data_sets.PYPI.versions[0])
     measured = [
@@ -398,9 +398,9 @@ def speed_tricks(env: dict, staging: pathlib.Path, repeat: int) -> list[tuple[st
          lambda: timed_block(env, unreferenced, [delete_repos.format('IN (SELECT key FROM unreferenced)')],
                              ['ROLLBACK'])),
         (f'the dates of the rows of all {FULL_DAYS} GitHub files from their day ids by `make_date`, not `to_date`',
-         lambda: timed_sql(env, [dates[0], dates[1].format('make_date(day_id / 10000, day_id / 100 % 100, '
-                                                           'day_id % 100)')]),
-         lambda: timed_sql(env, [dates[0], dates[1].format("to_date(day_id::TEXT, 'YYYYMMDD')")]))]
+         lambda: timed_sql(env, [one_process, count_dates.format('make_date(day_id / 10000, day_id / 100 % 100, '
+                                                                 'day_id % 100)')]),
+         lambda: timed_sql(env, [one_process, count_dates.format("to_date(day_id::TEXT, 'YYYYMMDD')")]))]
     return [(name, statistics.median(with_it() for _ in range(repeat)),
              statistics.median(without() for _ in range(repeat))) for name, with_it, without in measured]
 
