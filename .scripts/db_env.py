@@ -12,6 +12,7 @@ settings = {
     'DWH_DB': config.dwh_db(),
     'MARA_DB': config.mara_db(),
     'POSTGRES_LOCAL_DIR': config.local_cluster_dir(),
+    'CITUS_WORKERS': config.citus_workers(),
 }
 for name, value in settings.items():
     print(f'export {name}={shlex.quote(str(value))}')

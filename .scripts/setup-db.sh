@@ -17,14 +17,38 @@ info "Databases $DWH_DB and $MARA_DB exist"
 psql --dbname="$DWH_DB" --quiet --no-psqlrc -v ON_ERROR_STOP=1 -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION IF NOT EXISTS hll' \
   || die "the hll extension is missing on the server: apt-get install postgresql-<major>-hll (make install-system-packages)"
 
-# Columnar storage is optional: Citus 11.1+ ships it as citus_columnar, older Citus inside citus.
-columnar="$(psql --dbname="$DWH_DB" --no-psqlrc -tAc \
-  "SELECT name FROM pg_available_extensions WHERE name IN ('citus_columnar', 'citus') ORDER BY name DESC LIMIT 1")"
-if [ -n "$columnar" ]; then
-  psql --dbname="$DWH_DB" --quiet --no-psqlrc -v ON_ERROR_STOP=1 -c "CREATE EXTENSION IF NOT EXISTS $columnar" \
-    && info "Columnar storage available ($columnar)"
+# Citus, where the server loads it (`make citus`): columnar storage, and the worker nodes of the local
+# coordinator. Each worker gets the warehouse database with the same extensions (Citus keeps its metadata per
+# database), then the coordinator registers itself and the workers in it.
+sql() { psql --quiet --no-psqlrc -v ON_ERROR_STOP=1 -tA "$@"; }
+citus_loaded="$(sql --dbname="$DWH_DB" -c "SELECT 'citus' = ANY (string_to_array(replace(current_setting('shared_preload_libraries'), ' ', ''), ','))")"
+if [ "$citus_loaded" = t ]; then
+  # Only the missing ones: once a worker holds the coordinator's metadata, it refuses even CREATE EXTENSION IF NOT EXISTS.
+  extensions="SELECT format('CREATE EXTENSION %I', name) FROM unnest(ARRAY['hll', 'citus', 'citus_columnar']) AS name
+WHERE NOT EXISTS (SELECT FROM pg_extension WHERE extname = name) \\gexec"
+  workers="$(bash .scripts/postgres.sh workers)"
+  for worker in $workers; do
+    sql --host="${worker%:*}" --port="${worker##*:}" --dbname=postgres -v db="$DWH_DB" <<'SQL' || die "could not create database $DWH_DB on the Citus worker $worker (is it running? make start-db)"
+SELECT format('CREATE DATABASE %I', :'db') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db')
+\gexec
+SQL
+    echo "$extensions" | sql --host="${worker%:*}" --port="${worker##*:}" --dbname="$DWH_DB" >/dev/null \
+      || die "could not create the extensions in $DWH_DB on the Citus worker $worker"
+  done
+  echo "$extensions" | sql --dbname="$DWH_DB" >/dev/null || die "could not create the Citus extensions in $DWH_DB"
+  if [ -n "$workers" ]; then
+    sql --dbname="$DWH_DB" -v host="$PGHOST" -v port="$PGPORT" >/dev/null <<'SQL' || die "could not register the coordinator in $DWH_DB"
+SELECT citus_set_coordinator_host(:'host', :'port')
+SQL
+    for worker in $workers; do
+      sql --dbname="$DWH_DB" -v host="${worker%:*}" -v port="${worker##*:}" >/dev/null <<'SQL' || die "could not add the Citus worker $worker to $DWH_DB"
+SELECT citus_add_node(:'host', :'port') WHERE NOT EXISTS (SELECT FROM pg_dist_node WHERE nodename = :'host' AND nodeport = :'port'::INTEGER)
+SQL
+    done
+  fi
+  info "Citus in $DWH_DB: columnar storage, $(echo $workers | wc -w) worker nodes"
 else
-  info "No columnar storage on this server (Citus not installed): flat data sets will be heap tables"
+  info "No Citus on this server: heap tables on one node (make citus adds columnar storage and worker nodes)"
 fi
 
 .venv/bin/flask --app app.app mara-db migrate >/tmp/mara-db-migrate.$$.log 2>&1 \

@@ -65,6 +65,13 @@ def mara_db() -> str:
     return env.string('MARA_DB', 'example_project_mara')
 
 
+def citus_workers() -> int:
+    """How many Citus worker clusters `make citus` creates beside the project-local coordinator, on the ports after
+    POSTGRES_PORT (CITUS_WORKERS, default 0: Citus on one node, columnar storage without workers). Read when the
+    clusters are created; afterwards they are started and registered wherever they exist."""
+    return int(env.string('CITUS_WORKERS', '0'))
+
+
 def local_cluster_dir() -> pathlib.Path:
     """Where the project-local PostgreSQL cluster keeps its data (POSTGRES_LOCAL_DIR, git-ignored)."""
     return pathlib.Path(env.string('POSTGRES_LOCAL_DIR', str(PROJECT_ROOT / '.postgres')))

@@ -69,7 +69,8 @@ def test_a_stopped_cluster_is_started_again(second_cluster):
     first = _script('postgres.sh', 'start', **second_cluster)
     assert first.returncode == 0, first.stderr
     assert 'Creating a PostgreSQL cluster' in first.stdout
-    assert _script('postgres.sh', 'stop', **second_cluster).stdout.strip() == '==> PostgreSQL stopped'
+    data = pathlib.Path(second_cluster['POSTGRES_LOCAL_DIR']) / 'data'
+    assert _script('postgres.sh', 'stop', **second_cluster).stdout.strip() == f'==> PostgreSQL stopped ({data})'
     assert _script('postgres.sh', 'status', **second_cluster).returncode != 0
     again = _script('postgres.sh', 'start', **second_cluster)
     assert again.returncode == 0, again.stderr

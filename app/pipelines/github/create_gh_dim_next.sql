@@ -44,6 +44,12 @@ CREATE TABLE gh_dim_next.repo_activity_data_set (
   "Number of pushes"               INTEGER
 ) PARTITION BY LIST ("Date");
 
+-- With Citus worker nodes (util.distribute): the repositories on every node, the facts sharded by repository, the
+-- flat data set by repository name.
+SELECT util.distribute('gh_dim_next', table_name, distribution_column) AS distribution
+FROM (VALUES ('repo', NULL), ('repo_activity', 'repo_fk'), ('repo_activity_data_set', 'Repository'))
+  AS day_table (table_name, distribution_column);
+
 -- The partitions of the days that this run builds.
 SELECT util.create_day_partitions('gh_dim_next', table_name, days, storage) AS partitions
 FROM (SELECT array_agg(day_id ORDER BY day_id) AS days FROM github_data_next.planned_day) AS planned,

@@ -80,6 +80,14 @@ CREATE TABLE pypi_dim_next.download_counts_data_set (
 ) PARTITION BY LIST ("Date");
 
 
+-- With Citus worker nodes (util.distribute): the dimensions on every node, the facts, daily aggregates and the
+-- flat data set in shards. The daily aggregates are sharded by project like pp_dim's facts, which are built from
+-- them; the facts by project version, the flat data set by project name.
+SELECT util.distribute('pypi_dim_next', table_name, distribution_column) AS distribution
+FROM (VALUES ('project', NULL), ('project_version', NULL), ('installer', NULL), ('python_version', NULL),
+             ('download_counts', 'project_version_fk'), ('daily_project_downloads', 'project_fk'),
+             ('download_counts_data_set', 'Project')) AS day_table (table_name, distribution_column);
+
 -- The partitions of the days that this run builds.
 SELECT util.create_day_partitions('pypi_dim_next', table_name, days, storage) AS partitions
 FROM (SELECT array_agg(day_id ORDER BY day_id) AS days FROM pypi_data_next.planned_day) AS planned,

@@ -29,6 +29,13 @@ CREATE TABLE pp_dim_next.python_project_activity_data_set (
   "Number of pushes"               BIGINT
 ) PARTITION BY LIST ("Date");
 
+-- With Citus worker nodes (util.distribute): sharded by project, co-located with pypi_dim.daily_project_downloads
+-- (a column of the same type), so that building a day and the README query stay on each worker; the flat data
+-- set by project name.
+SELECT util.distribute('pp_dim_next', table_name, distribution_column) AS distribution
+FROM (VALUES ('python_project_activity', 'project_fk'), ('python_project_activity_data_set', 'Project'))
+  AS day_table (table_name, distribution_column);
+
 SELECT util.create_day_partitions('pp_dim_next', table_name, days, storage) AS partitions
 FROM (SELECT array_agg(day_id ORDER BY day_id) AS days FROM pp_data_next.planned_day) AS planned,
      (VALUES ('python_project_activity', 'heap'),

@@ -26,6 +26,9 @@ CREATE TABLE time_next.day (
   year                    SMALLINT NOT NULL              -- 2018
 );
 
+-- With Citus worker nodes: a copy on every node, which the facts of every shard reference.
+SELECT util.distribute('time_next', 'day') AS distribution;
+
 INSERT INTO time_next.day
 SELECT to_char(d, 'YYYYMMDD')::INTEGER,
        d,

@@ -97,6 +97,7 @@ DECLARE
   new_table REGCLASS;
   columns TEXT;
 BEGIN
+  PERFORM util.use_one_connection_per_worker();
   IF to_regnamespace(replace_with) IS NULL THEN
     RAISE EXCEPTION 'util.replace_schema: schema % does not exist, nothing to publish as %',
       replace_with, schema_name;
@@ -718,6 +719,7 @@ DECLARE
   attempts INTEGER := 0;
   blockers TEXT;
 BEGIN
+  PERFORM util.use_one_connection_per_worker();
   PERFORM pg_advisory_xact_lock(hashtext('util.publish_build'));
 
   WITH linked_schema AS (
@@ -766,6 +768,59 @@ BEGIN
     END;
   END LOOP;
 END
+$$;
+
+
+-- ---------------------------------------------------------------- Citus: tables spread over worker nodes
+
+-- Whether this database spreads the warehouse over Citus worker nodes: Citus is installed in it and has an
+-- active primary worker (group 0 is the coordinator). A single Citus node only gives columnar storage.
+CREATE FUNCTION util.has_worker_nodes()
+  RETURNS BOOLEAN
+  LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+    RETURN false;
+  END IF;
+  RETURN EXISTS (SELECT FROM pg_dist_node WHERE groupid <> 0 AND isactive AND noderole = 'primary');
+END
+$$;
+
+
+-- Spreads a new table of a `_next` schema over the worker nodes, before it has partitions or rows: by
+-- `distribution_column` into shards (co-located with every table distributed by a column of the same type, so
+-- that a day partition moves between a `_next` table and its published table, and joins on the column stay on
+-- one worker), or, without a column, as a reference table (a copy on every node: the dimensions, which the facts
+-- of every shard join and reference). Nothing happens without worker nodes. Returns a line for the run output.
+CREATE FUNCTION util.distribute(schema_name TEXT, table_name TEXT, distribution_column TEXT DEFAULT NULL)
+  RETURNS TEXT
+  LANGUAGE plpgsql
+AS $$
+DECLARE
+  qualified TEXT := format('%I.%I', schema_name, table_name);
+BEGIN
+  IF NOT util.has_worker_nodes() THEN
+    RETURN format('%s: on this node', qualified);
+  ELSIF distribution_column IS NULL THEN
+    PERFORM create_reference_table(qualified);
+    RETURN format('%s: a reference table on every node', qualified);
+  END IF;
+  PERFORM create_distributed_table(qualified, distribution_column);
+  RETURN format('%s: distributed by %I', qualified, distribution_column);
+END
+$$;
+
+
+-- Citus runs a statement on distributed tables over several connections per worker, in parallel; after that,
+-- a transaction may no longer change a table that has a foreign key to a reference table (each worker must see
+-- the changes of one connection). The publishes read and then move partitions in one transaction, so they ask
+-- for one connection per worker first. Without Citus, the setting is an unused placeholder.
+CREATE FUNCTION util.use_one_connection_per_worker()
+  RETURNS VOID
+  LANGUAGE sql
+AS $$
+  SELECT set_config('citus.multi_shard_modify_mode', 'sequential', true)
 $$;
 
 
