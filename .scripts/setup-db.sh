@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Creates the role's databases (DWH_DB, MARA_DB) if missing, the extensions, and mara's tables.
-# Safe to run again: it changes nothing that is already there.
+# Safe to run again: it changes nothing that is already there. `setup-db.sh --warehouse`: only the warehouse database.
 source "$(dirname "$0")/lib.sh"
+databases=("$DWH_DB" "$MARA_DB")
+[ "${1:-}" != --warehouse ] || databases=("$DWH_DB")
 
 pg_isready -q -t 30 || die "PostgreSQL does not answer at $PGHOST:$PGPORT. Run 'make start-db' (local cluster)
   or check POSTGRES_HOST/POSTGRES_PORT."
 
-for db in "$DWH_DB" "$MARA_DB"; do
+for db in "${databases[@]}"; do
   psql --dbname=postgres --quiet --no-psqlrc -v ON_ERROR_STOP=1 -v db="$db" <<'SQL' || die "could not create database $db (does role $PGUSER have CREATEDB?)"
 SELECT format('CREATE DATABASE %I', :'db') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db')
 \gexec
 SQL
 done
-info "Databases $DWH_DB and $MARA_DB exist"
+info "Databases ${databases[*]} exist"
 
 psql --dbname="$DWH_DB" --quiet --no-psqlrc -v ON_ERROR_STOP=1 -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION IF NOT EXISTS hll' \
   || die "the hll extension is missing on the server: apt-get install postgresql-<major>-hll (make install-system-packages)"
@@ -51,6 +53,7 @@ else
   info "No Citus on this server: heap tables on one node (make citus adds columnar storage and worker nodes)"
 fi
 
+[ "${#databases[@]}" = 2 ] || exit 0
 .venv/bin/flask --app app.app mara-db migrate >/tmp/mara-db-migrate.$$.log 2>&1 \
   || { cat /tmp/mara-db-migrate.$$.log >&2; rm -f /tmp/mara-db-migrate.$$.log; die "creating mara's tables in $MARA_DB failed"; }
 rm -f /tmp/mara-db-migrate.$$.log

@@ -41,6 +41,10 @@ os.environ.update({
 })
 os.environ.pop('GOOGLE_APPLICATION_CREDENTIALS', None)
 
+from tests.support import cluster  # noqa: E402
+
+cluster.start()  # TEST_CLUSTER=citus or citus-workers: clusters of the session's own (tests/support/cluster.py)
+
 from tests.support import commands, db, warehouse  # noqa: E402  (after the settings)
 
 

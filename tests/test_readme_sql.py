@@ -13,6 +13,9 @@ import pytest
 
 from tests.support import PROJECT_ROOT, commands
 
+# Correctness of the warehouse: `make test` runs these on heap, on one Citus node and on Citus workers.
+pytestmark = pytest.mark.warehouse
+
 README = PROJECT_ROOT / 'README.md'
 _SQL_AND_RESULT = re.compile(r'^```sql\n(?P<sql>.*?)^```\n(?:\s*\n)*(?:^```\n(?P<result>.*?)^```$)?',
                              re.MULTILINE | re.DOTALL)

@@ -43,7 +43,7 @@ def test_setup_twice_changes_nothing(databases, dwh, mara_db_query):
     before = _catalog(dwh, mara_db_query)
     result = setup_databases()
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0] == f"==> Databases {os.environ['DWH_DB']} and {os.environ['MARA_DB']} exist"
+    assert result.stdout.splitlines()[0] == f"==> Databases {os.environ['DWH_DB']} {os.environ['MARA_DB']} exist"
     assert _catalog(dwh, mara_db_query) == before
 
 

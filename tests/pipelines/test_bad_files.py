@@ -22,6 +22,9 @@ from tests.support.warehouse import (
     write_day,
 )
 
+# Correctness of the warehouse: `make test` runs these on heap, on one Citus node and on Citus workers.
+pytestmark = pytest.mark.warehouse
+
 PYPI, GITHUB = data_sets.PYPI, data_sets.GITHUB
 GOOD_DAY = datetime.date(2018, 4, 1)
 GOOD_ROWS = {PYPI: [('flask', '0.12.2', '3.6', 'pip', 45), ('flask', '0.12.1', None, 'Browser', 3),

@@ -13,6 +13,9 @@ from app import data_sets
 from tests.support.db import connect, query, reset_databases
 from tests.support.warehouse import assert_succeeded, output, run_etl, write_day
 
+# Correctness of the warehouse: `make test` runs these on heap, on one Citus node and on Citus workers.
+pytestmark = pytest.mark.warehouse
+
 DATA_SETS = ['pypi_dim.download_counts_data_set', 'gh_dim.repo_activity_data_set',
              'pp_dim.python_project_activity_data_set']
 DAY = datetime.date(2018, 4, 10)

@@ -26,6 +26,9 @@ from tests.support.warehouse import (
     write_day,
 )
 
+# Correctness of the warehouse: `make test` runs these on heap, on one Citus node and on Citus workers.
+pytestmark = pytest.mark.warehouse
+
 FIRST_DAY = datetime.date(2018, 4, 1)
 DAYS = 30
 ROWS = 150  # per file: small, the runs' fixed costs dominate anyway

@@ -6,6 +6,9 @@ import pytest
 
 from app import data_sets
 
+# Correctness of the warehouse: `make test` runs these on heap, on one Citus node and on Citus workers.
+pytestmark = pytest.mark.warehouse
+
 
 @pytest.fixture(scope='module')
 def csv_rows(standard_warehouse) -> list[dict]:

@@ -11,6 +11,9 @@ from tests.support.db import query, reset_databases
 from tests.support.readme import README_FLASK_GITHUB_ROWS, README_QUERY, README_ROWS
 from tests.support.warehouse import assert_succeeded, run_etl, write_day
 
+# Correctness of the warehouse: `make test` runs these on heap, on one Citus node and on Citus workers.
+pytestmark = pytest.mark.warehouse
+
 PYPI, GITHUB = 'pypi', 'github'
 METRICS = ['number_of_forks', 'number_of_commits', 'number_of_closed_pull_requests']
 FLASK_DAY = datetime.date(2018, 4, 10)

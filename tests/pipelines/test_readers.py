@@ -30,6 +30,9 @@ from tests.support.warehouse import (
     write_day,
 )
 
+# Correctness of the warehouse: `make test` runs these on heap, on one Citus node and on Citus workers.
+pytestmark = pytest.mark.warehouse
+
 FIRST_DAY = datetime.date(2018, 4, 1)
 CHANGED_DAY = datetime.date(2018, 4, 2)
 ENV = {'FIRST_DATE': '2018-04-01', 'LAST_DATE': '2018-04-30'}

@@ -2,19 +2,34 @@
 mara database, or in any other database on the same server, and the databases that tests create for themselves."""
 
 import contextlib
+import functools
 import subprocess
 
 import psycopg2
 
-from tests.support import commands
+from tests.support import cluster, commands
 
 
-def connect(database: str | None = None):
-    """A connection to this session's warehouse database, or to `database` on the same server."""
+def connect(database: str | None = None, node: tuple[str, int] | None = None):
+    """A connection to this session's warehouse database, or to `database` on the same server (or on its Citus
+    worker `node`)."""
     import mara_db.dbs
     db = mara_db.dbs.db('dwh')
-    return psycopg2.connect(host=db.host, port=db.port, user=db.user, password=db.password,
-                            dbname=database or db.database)
+    host, port = node or (db.host, db.port)
+    return psycopg2.connect(host=host, port=port, user=db.user, password=db.password, dbname=database or db.database)
+
+
+@functools.cache
+def worker_nodes() -> tuple[tuple[str, int], ...]:
+    """The Citus worker nodes of the session's server: each holds a copy of every warehouse database."""
+    return tuple(cluster.worker_nodes())
+
+
+@functools.cache
+def loads_citus() -> bool:
+    """Whether the session's server loads Citus (then setup-db.sh creates it in every warehouse database)."""
+    (libraries,), = query("SELECT current_setting('shared_preload_libraries')", database='postgres')
+    return 'citus' in libraries.replace(' ', '').split(',')
 
 
 def query(sql: str, params=None, database: str | None = None) -> list[tuple]:
@@ -34,9 +49,9 @@ def mara_query(sql: str, params=None) -> list[tuple]:
     return query(sql, params, database=mara_db.dbs.db('mara').database)
 
 
-def autocommit(sql: str, database: str = 'postgres') -> None:
+def autocommit(sql: str, database: str = 'postgres', node: tuple[str, int] | None = None) -> None:
     """Runs `sql` outside a transaction (CREATE and DROP DATABASE need that), by default in the `postgres` database."""
-    connection = connect(database)
+    connection = connect(database, node)
     try:
         connection.autocommit = True
         with connection.cursor() as cursor:
@@ -46,7 +61,9 @@ def autocommit(sql: str, database: str = 'postgres') -> None:
 
 
 def drop_database(name: str) -> None:
-    autocommit(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """Drops a database, on the Citus worker nodes too."""
+    for node in (None, *worker_nodes()):
+        autocommit(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', node=node)
 
 
 def database_oids(*names: str) -> tuple:
@@ -102,8 +119,13 @@ def databases_of_their_own(name: str):
 
 
 def empty_warehouse(database: str) -> None:
-    """Makes `database` an empty warehouse database again (with hll), as setup-db.sh leaves it."""
+    """Makes `database` an empty warehouse database again (with hll), as setup-db.sh leaves it: on a Citus server
+    by that script (the extensions and worker nodes), otherwise directly, which is faster."""
     drop_database(database)
+    if loads_citus():
+        result = commands.script('setup-db.sh', '--warehouse', env={'DWH_DB': database}, timeout=300)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return
     autocommit(f'CREATE DATABASE "{database}"')
     query('CREATE EXTENSION hll', database=database)
 
