@@ -9,6 +9,8 @@ import datetime
 import multiprocessing
 import pathlib
 
+from packaging.utils import canonicalize_name
+
 from app import env
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -156,9 +158,12 @@ def bigquery_price_per_tib() -> float:
 
 
 def bigquery_pypi_projects() -> tuple[str, ...]:
-    """Download only these PyPI projects (BIGQUERY_PYPI_PROJECTS, comma-separated; empty: all). The table is
-    clustered by project, so a short list scans far less."""
-    return tuple(name.strip() for name in env.string('BIGQUERY_PYPI_PROJECTS', '').split(',') if name.strip())
+    """Download only these PyPI projects (BIGQUERY_PYPI_PROJECTS, comma-separated; empty: all), normalized and
+    without duplicates, in the order given. The table stores PEP 503-normalized names (`Flask` is `flask`,
+    `zope.interface` is `zope-interface`), so a name as written on PyPI would match nothing. The table is
+    clustered by project: BigQuery bills far less for a short list, but its dry run cannot tell how much less."""
+    names = (canonicalize_name(name.strip()) for name in env.string('BIGQUERY_PYPI_PROJECTS', '').split(','))
+    return tuple(dict.fromkeys(name for name in names if name))
 
 
 def bigquery_refresh_days() -> int:

@@ -25,6 +25,10 @@ DROP_THRESHOLD = 0.2
 
 ROWS = 'rows'  # the metric name of the row count in a flag
 
+# PyPA's guide "Analyzing PyPI package downloads": the counts of the days before this one are low by about an
+# order of magnitude. Such days are named wherever they are downloaded or shown, not flagged day by day.
+PYPI_UNDERCOUNT_UNTIL = datetime.date(2018, 7, 26)
+
 
 @dataclasses.dataclass(frozen=True)
 class DayStatistics:
@@ -112,3 +116,14 @@ def _all_null(data_set: str, today: DayStatistics, metric: str, history: list[in
     message = (f'{data_set} {today.day}: {metric} is NULL on all {today.rows:,} rows, but had values on '
                f'{with_values} of the {len(history)} days before')
     return CompletenessFlag(data_set, today.day, metric, 'all_null', None, with_values / len(history), message)
+
+
+def pypi_undercount_note(first: datetime.date, last: datetime.date) -> str | None:
+    """A warning when PyPI days from `first` to `last` reach before PYPI_UNDERCOUNT_UNTIL; None when none do."""
+    if first >= PYPI_UNDERCOUNT_UNTIL:
+        return None
+    last = min(last, PYPI_UNDERCOUNT_UNTIL - datetime.timedelta(days=1))
+    span = f'{first}' if first == last else f'{first} to {last}'
+    return (f'PyPI downloads of {span} are undercounted: PyPA\'s guide "Analyzing PyPI package downloads" says '
+            f'that counts before {PYPI_UNDERCOUNT_UNTIL} are low by about an order of magnitude '
+            '(docs/data-sources.md)')

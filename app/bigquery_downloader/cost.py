@@ -22,6 +22,12 @@ MINIMUM_BILLED_BYTES = 10 * 2 ** 20
 DRY_RUN_WORKERS = 8
 
 
+# Why a dry run of an allow-listed PyPI day is only an upper bound (BigQuery's documentation on clustered tables).
+UPPER_BOUND_REASON = ('an upper bound: BIGQUERY_PYPI_PROJECTS filters on the column the table is clustered by, '
+                      'and a dry run cannot see which blocks that filter skips, so it estimates about the whole '
+                      'day however short the list')
+
+
 class BudgetError(DownloaderError):
     """The dry runs add up to more than the budget: nothing was billed."""
 
@@ -40,6 +46,11 @@ class DayEstimate:
     def bytes_billed(self) -> int:
         return max(self.bytes_processed or 0, MINIMUM_BILLED_BYTES)
 
+    @property
+    def upper_bound(self) -> bool:
+        """Whether the query may bill far less than its dry run says (a filter on the clustering column)."""
+        return self.task.query.estimate_is_upper_bound
+
 
 @dataclasses.dataclass
 class Estimate:
@@ -48,6 +59,10 @@ class Estimate:
 
     def total(self, data_set: str | None = None) -> int:
         return sum(d.bytes_billed for d in self.days if data_set in (None, d.task.query.name))
+
+    def upper_bound_data_sets(self) -> list[str]:
+        """The data sets whose estimate is only an upper bound, in the order of the plan."""
+        return list(dict.fromkeys(d.task.query.name for d in self.days if d.upper_bound))
 
 
 def estimate(client: bigquery.Client, tasks: Sequence[Task]) -> Estimate:
@@ -89,6 +104,8 @@ def report(estimate: Estimate, names: Sequence[str]) -> list[str]:
         lines.append(_line(name, what, estimate.total(name)))
     lines.append(_line('total', _days(len(estimate.days)), estimate.total())
                  + f' at ${config.bigquery_price_per_tib():g} per TiB on demand')
+    lines += [f'  {name}: {UPPER_BOUND_REASON}; the bytes billed are reported after the download.'
+              for name in estimate.upper_bound_data_sets()]
     return lines
 
 
@@ -101,16 +118,13 @@ def _line(name: str, what: str, number_of_bytes: int) -> str:
 
 
 def check(estimate: Estimate, budget_tib: float):
-    """Refuses, before anything is billed, a download over the budget or a query over the per-query limit."""
-    total, budget = estimate.total(), budget_tib * TIB
-    if total > budget:
-        needed = f'{total / TIB + 0.005:.2f}'
-        raise BudgetError(
-            f'the download would scan {human_bytes(total)} ({total:,} bytes, {price(total)} on demand), more '
-            f'than the budget BIGQUERY_BUDGET_TIB={budget_tib:g} ({human_bytes(budget)}). '
-            f'Nothing was billed and no file was written. To go ahead, raise the budget: '
-            f'BIGQUERY_BUDGET_TIB={needed} (in .env or the environment) or --budget-tib {needed}; '
-            'or download fewer days (--first-date, --data-set) or fewer PyPI projects (BIGQUERY_PYPI_PROJECTS).')
+    """Refuses, before anything is billed, a download over the budget or a query over the per-query limit.
+
+    The budget is checked against the dry runs' figures, also where they are only an upper bound (the PyPI
+    allow-list): nothing smaller is known before the queries run, and so the budget holds whatever they bill.
+    """
+    if estimate.total() > budget_tib * TIB:
+        raise BudgetError(budget_message(estimate, budget_tib))
     limit = config.bigquery_maximum_bytes_billed()
     for day in estimate.days:
         if day.bytes_processed > limit:
@@ -118,3 +132,23 @@ def check(estimate: Estimate, budget_tib: float):
                 f'{day.task.label}: the query would scan {human_bytes(day.bytes_processed)} '
                 f'({day.bytes_processed:,} bytes), more than BIGQUERY_MAXIMUM_BYTES_BILLED={limit:,}; '
                 'nothing was billed. Raise the limit if that is intended.')
+
+
+def budget_message(estimate: Estimate, budget_tib: float) -> str:
+    """Why the download is refused and what really lowers or accepts the estimate."""
+    total, budget, upper_bounds = estimate.total(), budget_tib * TIB, estimate.upper_bound_data_sets()
+    needed = f'{total / TIB + 0.005:.2f}'
+    scan = 'would scan at most' if upper_bounds else 'would scan'
+    message = (f'the download {scan} {human_bytes(total)} ({total:,} bytes, {price(total)} on demand), more than '
+               f'the budget BIGQUERY_BUDGET_TIB={budget_tib:g} ({human_bytes(budget)}). '
+               'Nothing was billed and no file was written. ')
+    message += ''.join(f'The estimate of {name} ({human_bytes(estimate.total(name))}) is {UPPER_BOUND_REASON}; '
+                       'what the download bills is known only afterwards, and the summary reports it. '
+                       for name in upper_bounds)
+    accept = ' to accept the upper bound' if upper_bounds else ''
+    message += (f'To go ahead, raise the budget{accept}: BIGQUERY_BUDGET_TIB={needed} (in .env or the environment) '
+                f'or --budget-tib {needed}; or download fewer days (--first-date, --data-set).')
+    if not upper_bounds:
+        message += (' A PyPI allow-list (BIGQUERY_PYPI_PROJECTS) lowers what is billed, but not this estimate '
+                    '(docs/data-sources.md).')
+    return message

@@ -28,6 +28,7 @@ class Query:
     contract: contract.DataSet  # path, versions and columns of the files
     sql_file: str
     table_per_day: bool  # the day is part of the table name (GH Archive), not only a query parameter
+    allow_list_column: str | None = None  # the file column that allow_list() filters on
 
     @property
     def name(self) -> str:
@@ -55,13 +56,31 @@ class Query:
     def query_parameters(self, day: datetime.date) -> list:
         return [bigquery.ScalarQueryParameter('day', 'DATE', day)]
 
+    def allow_list(self) -> tuple[str, ...]:
+        """The values of `allow_list_column` the query is limited to; empty: no limit."""
+        return ()
+
+    @property
+    def estimate_is_upper_bound(self) -> bool:
+        """Whether a dry run's bytes are only an upper bound of what the query bills.
+
+        That is the case for a filter on a clustering column (the PyPI allow-list): BigQuery learns which
+        blocks the filter skips only while the query runs, so a dry run estimates about the whole day.
+        """
+        return bool(self.allow_list())
+
 
 @dataclasses.dataclass(frozen=True)
 class PypiQuery(Query):
+    allow_list_column: str | None = 'project'
+
     def query_parameters(self, day: datetime.date) -> list:
         return [*super().query_parameters(day),
                 bigquery.ArrayQueryParameter('mirror_installers', 'STRING', list(MIRROR_INSTALLERS)),
-                bigquery.ArrayQueryParameter('projects', 'STRING', list(config.bigquery_pypi_projects()))]
+                bigquery.ArrayQueryParameter('projects', 'STRING', list(self.allow_list()))]
+
+    def allow_list(self) -> tuple[str, ...]:
+        return config.bigquery_pypi_projects()
 
 
 PYPI = PypiQuery(contract.PYPI, 'pypi_downloads.sql', table_per_day=False)

@@ -10,7 +10,7 @@ import datetime
 import operator
 import pathlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from google.cloud import bigquery
 
@@ -18,7 +18,7 @@ from app import config, data_quality
 from app import data_sets as contract
 from app.bigquery_downloader import completeness, cost
 from app.bigquery_downloader.client import DownloaderError, call_retry, create_client, job_retry, submit_bounds
-from app.bigquery_downloader.data_sets import QUERIES, Query
+from app.bigquery_downloader.data_sets import PYPI, QUERIES, Query
 from app.bigquery_downloader.messages import TIB, human_bytes, labelled_errors, price
 from app.bigquery_downloader.plan import Task, plan
 
@@ -39,6 +39,10 @@ class Summary:
     bytes_billed: int = 0
     already_there: int = 0
     missing_days: list[tuple[str, datetime.date, str]] = dataclasses.field(default_factory=list)
+    # per data set whose estimate was an upper bound (an allow-list): (upper bound, bytes billed) of the days downloaded
+    upper_bounds: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
+    unmatched: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # allow-listed, no rows
+    undercount_note: str | None = None  # downloaded PyPI days that are known to be undercounted
     flags: list[data_quality.CompletenessFlag] = dataclasses.field(default_factory=list)
     days_checked: int = 0  # downloaded days with enough history for the completeness check
     seconds: float = 0.0
@@ -49,6 +53,7 @@ class _Written:
     rows: int
     bytes_billed: int
     statistics: data_quality.DayStatistics
+    allow_listed_seen: frozenset[str]  # the values of the query's allow_list_column in the rows (no allow-list: empty)
 
 
 def download_data(data_sets: Sequence[str] | None = None,
@@ -130,6 +135,24 @@ def _download(client: bigquery.Client, queries: list[Query], tasks: list[Task], 
             flags, judged = completeness.check(query, known, config.data_dir(), known)
             summary.flags += flags
             summary.days_checked += judged
+    _report_allow_lists(the_estimate, written, summary)
+    pypi_days = sorted(d for name, d in written if name == PYPI.name)
+    if pypi_days:
+        summary.undercount_note = data_quality.pypi_undercount_note(pypi_days[0], pypi_days[-1])
+
+
+def _report_allow_lists(the_estimate: cost.Estimate, written: dict, summary: Summary):
+    """What the allow-listed downloads billed against their upper bound, and which allowed names had no rows."""
+    for name in the_estimate.upper_bound_data_sets():
+        days = [d for d in the_estimate.days if d.task.query.name == name and (name, d.task.day) in written]
+        if not days:
+            continue
+        billed = sum(written[(name, d.task.day)].bytes_billed for d in days)
+        summary.upper_bounds[name] = (sum(d.bytes_billed for d in days), billed)
+        seen = frozenset().union(*(written[(name, d.task.day)].allow_listed_seen for d in days))
+        unmatched = tuple(value for value in days[0].task.query.allow_list() if value not in seen)
+        if unmatched:
+            summary.unmatched[name] = unmatched
 
 
 # ---------------------------------------------------------------- one day
@@ -139,7 +162,8 @@ def _download_day(client: bigquery.Client, task: Task, bytes_to_scan: int, page_
     start = time.monotonic()
     path = task.query.contract.path(config.data_dir(), task.day)
     # One line per day, finished after the download (which can take minutes).
-    echo(f'{task.label}: {human_bytes(bytes_to_scan)} to scan' + (' (again)' if task.again else ''),
+    at_most = 'at most ' if task.query.estimate_is_upper_bound else ''
+    echo(f'{task.label}: {at_most}{human_bytes(bytes_to_scan)} to scan' + (' (again)' if task.again else ''),
          end='', flush=True)
     with labelled_errors(task.label):
         try:
@@ -149,7 +173,8 @@ def _download_day(client: bigquery.Client, task: Task, bytes_to_scan: int, page_
             raise
     _remove_older_versions(task, path)
     seconds = time.monotonic() - start
-    echo(f', {written.rows:,} rows, {human_bytes(path.stat().st_size)} written, {seconds:.1f} s', flush=True)
+    echo(f', {written.rows:,} rows, {human_bytes(written.bytes_billed)} billed, '
+         f'{human_bytes(path.stat().st_size)} written, {seconds:.1f} s', flush=True)
     summary.downloaded += 1
     summary.downloaded_again += task.again
     summary.rows += written.rows
@@ -178,15 +203,26 @@ def _write_query_result(client: bigquery.Client, task: Task, page_size: int, pat
     job, rows = _run_query(client, task, page_size)
     version = task.query.contract.latest
     # itemgetter reads a bigquery Row without Row.values()' deep copy (twice as fast).
-    tally = completeness.Tally(task.query.contract, version.column_names,
-                               map(operator.itemgetter(*range(len(version.columns))), rows))
+    values = map(operator.itemgetter(*range(len(version.columns))), rows)
+    seen: set[str] = set()
+    if task.query.allow_list():
+        values = _noting(values, version.column_names.index(task.query.allow_list_column), seen)
+    tally = completeness.Tally(task.query.contract, version.column_names, values)
     with contract.atomic_file(path) as file:
         contract.write_rows(file, version, tally)
         # Checked before the rename: a short answer must not look like a complete day.
         if tally.count != rows.total_rows:
             raise DownloaderError(f'got {tally.count:,} rows but BigQuery announced {rows.total_rows:,}; '
                                   'nothing written')
-    return _Written(tally.count, job.total_bytes_billed or 0, tally.statistics(task.day))
+    # total_bytes_billed: what BigQuery charged, which for an allow-list is far below the dry run's figure
+    return _Written(tally.count, job.total_bytes_billed or 0, tally.statistics(task.day), frozenset(seen))
+
+
+def _noting(rows: Iterable[Sequence], index: int, seen: set) -> Iterator[Sequence]:
+    """Passes the rows through, adding the value at `index` of each to `seen`."""
+    for row in rows:
+        seen.add(row[index])
+        yield row
 
 
 def _remove_older_versions(task: Task, path: pathlib.Path):
@@ -211,6 +247,14 @@ def _summary_lines(summary: Summary, dry_run: bool) -> list[str]:
         lines.append(f'{len(summary.missing_days)} days without a BigQuery table skipped (the archive has no '
                      'data for them; they are tried again next time):')
         lines += [f'  {name} {day}: {note}' for name, day, note in summary.missing_days]
+    for name, (upper_bound, billed) in summary.upper_bounds.items():
+        lines.append(f'  {name}: {human_bytes(billed)} billed ({billed:,} bytes, {price(billed)}), against the '
+                     f'dry runs\' upper bound of {human_bytes(upper_bound)} (the allow-list BIGQUERY_PYPI_PROJECTS)')
+    for name, values in summary.unmatched.items():
+        lines.append(f'  {name}: no downloads of {", ".join(values)} on the days downloaded (BIGQUERY_PYPI_PROJECTS, '
+                     'compared as PEP 503 normalizes names: check the spelling on pypi.org)')
+    if summary.undercount_note:
+        lines.append(f'  {summary.undercount_note}')
     if summary.downloaded:
         lines += _completeness_lines(summary)
     return lines

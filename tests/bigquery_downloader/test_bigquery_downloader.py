@@ -9,7 +9,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from app import config
+from app import config, data_quality
 from app import data_sets as contract
 from app.bigquery_downloader import downloader
 from app.bigquery_downloader.cli import CLICK_COMMANDS
@@ -263,7 +263,8 @@ def test_the_budget_refuses_before_anything_is_billed(fake):
         'Error: the download would scan 5.9 TiB (6,442,450,944,000 bytes, $36.62 on demand), more than the budget '
         'BIGQUERY_BUDGET_TIB=1 (1.0 TiB). Nothing was billed and no file was written. To go ahead, raise the budget: '
         'BIGQUERY_BUDGET_TIB=5.86 (in .env or the environment) or --budget-tib 5.86; or download fewer days '
-        '(--first-date, --data-set) or fewer PyPI projects (BIGQUERY_PYPI_PROJECTS).\n')
+        '(--first-date, --data-set). A PyPI allow-list (BIGQUERY_PYPI_PROJECTS) lowers what is billed, but not '
+        'this estimate (docs/data-sources.md).\n')
     assert '  pypi    30 days                         2.9 TiB      $18.31\n' in result.output
     assert '  github  30 days                         2.9 TiB      $18.31\n' in result.output
     assert len(fake.query_calls(dry_run=True)) == 60
@@ -304,6 +305,54 @@ def test_dry_run_only_estimates(fake, capsys):
     assert 'Dry run: nothing downloaded; 0 files already there' in result.output
     assert fake.query_calls(dry_run=False) == []
     assert files_under(config.data_dir()) == []
+
+
+UPPER_BOUND = ('an upper bound: BIGQUERY_PYPI_PROJECTS filters on the column the table is clustered by, and a dry '
+               'run cannot see which blocks that filter skips, so it estimates about the whole day however short the '
+               'list')
+
+
+def test_an_allow_listed_download_is_budgeted_at_its_upper_bound(fake, monkeypatch):
+    """A dry run estimates an allow-listed day at about the whole day; the job bills only the projects' blocks."""
+    monkeypatch.setenv('BIGQUERY_PYPI_PROJECTS', 'flask')
+    monkeypatch.setenv('BIGQUERY_MAXIMUM_BYTES_BILLED', str(200 * GIB))
+    fake.dry_run_bytes_processed = 100 * GIB  # the whole day, whatever the allow-list
+    fake.bytes_processed = 3 * 2 ** 20 + 1  # what the job processes: billed as 10 MiB, the minimum
+    arguments = ['download', '--data-set', 'pypi', '--first-date', '2024-01-01', '--last-date', '2024-01-30']
+
+    refused = CliRunner().invoke(CLICK_COMMANDS['bigquery-downloader'], arguments)
+
+    assert refused.exit_code == 1
+    assert refused.output.endswith(
+        'Error: the download would scan at most 2.9 TiB (3,221,225,472,000 bytes, $18.31 on demand), more than the '
+        'budget BIGQUERY_BUDGET_TIB=1 (1.0 TiB). Nothing was billed and no file was written. The estimate of pypi '
+        f'(2.9 TiB) is {UPPER_BOUND}; what the download bills is known only afterwards, and the summary reports it. '
+        'To go ahead, raise the budget to accept the upper bound: BIGQUERY_BUDGET_TIB=2.93 (in .env or the '
+        'environment) or --budget-tib 2.93; or download fewer days (--first-date, --data-set).\n')
+    assert f'  pypi: {UPPER_BOUND}; the bytes billed are reported after the download.\n' in refused.output
+    assert len(fake.query_calls(dry_run=True)) == 30
+    assert fake.query_calls(dry_run=False) == []
+
+    accepted = CliRunner().invoke(CLICK_COMMANDS['bigquery-downloader'], [*arguments, '--budget-tib', '2.93'])
+
+    assert accepted.exit_code == 0, accepted.output
+    lines = accepted.output.splitlines()
+    assert lines[4:6] == [f'  pypi: {UPPER_BOUND}; the bytes billed are reported after the download.',
+                          'Within the budget of 2.9 TiB: downloading.']
+    assert lines[6].startswith('pypi 2024-01-01: at most 100.0 GiB to scan, 0 rows, 10.0 MiB billed, ')
+    assert '30 files downloaded (0 rows, 300.0 MiB billed, $0.00), 0 already there, ' in accepted.output
+    assert ("  pypi: 300.0 MiB billed (314,572,800 bytes, $0.00), against the dry runs' upper bound of 2.9 TiB (the "
+            'allow-list BIGQUERY_PYPI_PROJECTS)\n') in accepted.output
+    assert ('  pypi: no downloads of flask on the days downloaded (BIGQUERY_PYPI_PROJECTS, compared as PEP 503 '
+            'normalizes names: check the spelling on pypi.org)\n') in accepted.output
+
+
+def test_without_an_allow_list_the_estimate_is_not_called_an_upper_bound(fake, capsys):
+    fake.results = {('pypi', DAY_1): pypi_rows(DAY_1, 2)}
+    summary = download(data_sets=['pypi'], first_date=DAY_1, last_date=DAY_1)
+    out = capsys.readouterr().out
+    assert 'upper bound' not in out and 'at most' not in out
+    assert (summary.upper_bounds, summary.unmatched, summary.bytes_billed) == ({}, {}, 10 * 2 ** 20)
 
 
 def test_a_query_over_the_per_query_limit_is_refused_before_anything_is_billed(fake, monkeypatch):
@@ -365,6 +414,26 @@ def test_a_metric_suddenly_all_null_is_flagged(fake, capsys):
     assert [(f.metric, f.kind) for f in summary.flags] == [('number_of_commits', 'all_null')]
     assert ('  github 2025-10-07: number_of_commits is NULL on all 50 rows, but had values on 28 of the 28 days '
             'before\n') in capsys.readouterr().out
+
+
+def test_pypi_days_before_the_undercount_ends_are_named_in_the_summary(fake, capsys):
+    summary = download(data_sets=['pypi'], first_date=datetime.date(2018, 7, 24), last_date=datetime.date(2018, 7, 26))
+    assert summary.downloaded == 3
+    assert ('  PyPI downloads of 2018-07-24 to 2018-07-25 are undercounted: PyPA\'s guide "Analyzing PyPI package '
+            'downloads" says that counts before 2018-07-26 are low by about an order of magnitude '
+            '(docs/data-sources.md)\n') in capsys.readouterr().out
+
+    assert download(data_sets=['github'], first_date=datetime.date(2018, 7, 24),
+                    last_date=datetime.date(2018, 7, 24)).undercount_note is None  # GH Archive: not known
+
+
+def test_the_undercount_note_names_only_the_days_before_2018_07_26():
+    note = data_quality.pypi_undercount_note
+    assert note(datetime.date(2018, 7, 26), datetime.date(2024, 1, 1)) is None
+    assert note(datetime.date(2018, 7, 25), datetime.date(2024, 1, 1)).startswith(
+        'PyPI downloads of 2018-07-25 are undercounted: ')
+    assert note(datetime.date(2018, 4, 1), datetime.date(2018, 4, 10)).startswith(
+        'PyPI downloads of 2018-04-01 to 2018-04-10 are undercounted: ')
 
 
 # ---------------------------------------------------------------- failures

@@ -9,10 +9,12 @@ results computed by hand.
 import datetime
 
 import pytest
+import sqlglot
+from sqlglot import expressions as exp
 
 from app import data_sets as contract
 from app.bigquery_downloader import downloader
-from app.bigquery_downloader.data_sets import MIRROR_INSTALLERS
+from app.bigquery_downloader.data_sets import MIRROR_INSTALLERS, PYPI
 from tests.support.bigquery_engine import BigQueryEngine, github_event, pypi_download
 from tests.support.downloader import file_text, path_of, read, running_fake
 
@@ -175,6 +177,36 @@ def test_a_project_allow_list_narrows_pypi_to_those_projects(fake, engine, monke
     parameters = fake.query_calls()[-1].parameters
     assert {p['name']: p['parameterValue'] for p in parameters}['projects'] == {
         'arrayValues': [{'value': 'django'}, {'value': 'requests'}]}
+
+
+def test_allow_listed_names_are_normalized_and_those_without_downloads_are_named(fake, engine, monkeypatch, capsys):
+    """The table stores PEP 503-normalized names: `Flask` or `typing_extensions` as written would match nothing."""
+    monkeypatch.setenv('BIGQUERY_PYPI_PROJECTS', 'Flask, typing_extensions,zope.interface,FLASK')
+    engine.add_pypi_downloads([*pypi_downloads(),
+                               pypi_download(at(PYPI_DAY, 13), 'typing-extensions', '4.12.2', '3.12.1', 'pip')])
+    summary = downloader.download_data(['pypi'], PYPI_DAY, PYPI_DAY)
+
+    day_id = 20240310
+    assert read(contract.PYPI, PYPI_DAY) == file_text(contract.PYPI.latest, [
+        (day_id, 'flask', '2.3.3', None, 'pip', 1),
+        (day_id, 'flask', '2.3.3', '3.12', 'uv', 1),
+        (day_id, 'flask', '3.0.0', None, None, 1),
+        (day_id, 'flask', '3.0.0', '3.11', 'pip', 2),
+        (day_id, 'typing-extensions', '4.12.2', '3.12', 'pip', 1),
+    ])
+    parameters = {p['name']: p['parameterValue'] for p in fake.query_calls()[-1].parameters}
+    assert parameters['projects'] == {
+        'arrayValues': [{'value': 'flask'}, {'value': 'typing-extensions'}, {'value': 'zope-interface'}]}
+    assert summary.unmatched == {'pypi': ('zope-interface',)}
+    assert ('  pypi: no downloads of zope-interface on the days downloaded (BIGQUERY_PYPI_PROJECTS, compared as '
+            'PEP 503 normalizes names: check the spelling on pypi.org)\n') in capsys.readouterr().out
+
+
+def test_the_pypi_query_reads_the_project_name_once():
+    """BigQuery bills each column read; `file.project` holds the same name as the clustering column `project`."""
+    tree = sqlglot.parse_one(PYPI.sql(PYPI_DAY), read='bigquery')
+    read_columns = {column.sql(dialect='bigquery').removeprefix('downloads.') for column in tree.find_all(exp.Column)}
+    assert read_columns == {'timestamp', 'project', 'file.version', 'details.python', 'details.installer.name'}
 
 
 # ---------------------------------------------------------------- deterministic files

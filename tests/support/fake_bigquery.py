@@ -125,8 +125,10 @@ class FakeBigQuery:
     results: {(data set, day): [row tuples in schema order, None for NULL]}; other days have no rows.
     engine: instead of `results`, a callable(sql, {parameter name: value}) that returns the rows.
     missing: (data set, day) pairs whose table doesn't exist (404 notFound).
-    bytes_processed: what jobs (and dry runs) report, per (data set, day) or one number for all.
-    dry_run_bytes_processed: a different estimate for dry runs (BigQuery's is an upper bound).
+    bytes_processed: what jobs (and dry runs) report, per (data set, day) or one number for all; a job bills
+        it rounded up to a MiB, at least 10 MiB (`totalBytesBilled`).
+    dry_run_bytes_processed: a different estimate for dry runs. BigQuery's is an upper bound: a filter on the
+        clustering column (the PyPI allow-list) lowers only what the job itself processes and bills.
     announced_total_rows: per (data set, day), a wrong `totalRows` to announce (None: leave it out).
     polls_until_done: how often a job is polled as RUNNING before it is DONE.
     cache_pages: encode each page of rows once (for benchmarks; don't change `results` afterwards).
@@ -339,7 +341,7 @@ class FakeBigQuery:
         query_statistics = {'totalBytesProcessed': str(job.bytes_processed), 'statementType': 'SELECT',
                             'schema': _schema(job.data_set)}
         if done and not job.error and not job.configuration.get('dryRun'):
-            query_statistics |= {'totalBytesBilled': str(job.bytes_processed), 'cacheHit': False}
+            query_statistics |= {'totalBytesBilled': str(bytes_billed(job.bytes_processed)), 'cacheHit': False}
         now_ms = str(int(time.time() * 1000))
         return {
             'kind': 'bigquery#job', 'id': f'{job.project}:US.{job.job_id}', 'jobReference': self._reference(job),
@@ -397,6 +399,13 @@ def _encode(body: dict) -> bytes:
     for key, value in encoded.items():
         text = f'{text[:-1]}{"," if len(text) > 2 else ""}{json.dumps(key)}:{value}}}'
     return text.encode()
+
+
+def bytes_billed(bytes_processed: int) -> int:
+    """What BigQuery bills on demand for a query that processed that many bytes: rounded up to a whole MiB,
+    and at least 10 MiB (the minimum per query)."""
+    mib = 2 ** 20
+    return max(-(-bytes_processed // mib) * mib, 10 * mib)
 
 
 def _per_day(value: int | dict, data_set: str, day: datetime.date) -> int:
