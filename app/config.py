@@ -1,7 +1,7 @@
 """All settings of the project, as small functions.
 
 Every setting can be overridden by an environment variable of the same name in upper case
-(see `.env.example`). A `.env` file in the project root is read at start-up, and the
+(see `.env.example`). A `.env` file in the project root is read at start-up (`env.load_file`), and the
 git-ignored `app/local_setup.py` can set machine-specific defaults.
 """
 
