@@ -88,6 +88,12 @@ def allow_run_from_web_ui() -> bool:
     return env.boolean('ALLOW_RUN_FROM_WEB_UI', False)
 
 
+def web_ui_url() -> str:
+    """The address of the web UI as its users open it, for the addresses of run pages that runs print (WEB_UI_URL;
+    default http://localhost:FLASK_RUN_PORT, the development server's port, 5000 unless set)."""
+    return env.string('WEB_UI_URL', f"http://localhost:{env.string('FLASK_RUN_PORT', '5000')}").rstrip('/')
+
+
 def run_log_dir() -> pathlib.Path:
     """Where each run writes its live log, which the web UI follows (RUN_LOG_DIR, default ./logs/runs)."""
     path = pathlib.Path(env.string('RUN_LOG_DIR', str(PROJECT_ROOT / 'logs' / 'runs')))

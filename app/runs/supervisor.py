@@ -194,7 +194,7 @@ class Supervision:
         rerun = f', rerunning what did not succeed in run {self.rerun_of}' if self.rerun_of else ''
         return (f'Run {self.recorder.run_id} of {records.pipeline_text(self.pipeline.path())}{nodes}{rerun}, '
                 f'started by {self.request.started_by} at {_now():%Y-%m-%d %H:%M:%S %Z}: '
-                f'follow it at /runs/{self.recorder.run_id}')
+                f'follow it at {records.run_url(self.recorder.run_id)}')
 
     def _end_processes(self, mara_events, watcher: 'Watcher') -> None:
         watcher.finish()

@@ -279,6 +279,7 @@ def test_a_removed_file_takes_its_day_out(warehouse):
     assert_succeeded(result)
     assert ('Taken out of the warehouse (file removed or outside FIRST_DATE..LAST_DATE): '
             '2018/04/28/pypi/downloads-v1.csv.gz') in output(result)
+    assert 'pypi_dim: 0 day partitions published, 1 day taken out' in output(result)
     assert day not in [row[0] for row in flask_downloads()]
     assert query('SELECT count(*) FROM pypi_dim.download_counts WHERE day_fk = %s', (day_id(day),)) == [(0,)]
     assert query('SELECT count(*) FROM gh_dim.repo_activity WHERE day_fk = %s', (day_id(day),)) == [(3,)]

@@ -12,6 +12,7 @@ import subprocess
 import psycopg2
 import pytest
 
+from app import config
 from app.runs import lock as run_lock
 from app.runs import records
 from tests.support import commands, db, run_control
@@ -73,6 +74,18 @@ def test_rerun_failed_runs_only_the_failed_nodes_and_what_they_blocked(control):
     assert last_run_id() == rerun
 
 
+@pytest.mark.parametrize('settings, address', [
+    ({}, 'http://localhost:5000'), ({'FLASK_RUN_PORT': '8123'}, 'http://localhost:8123'),
+    ({'WEB_UI_URL': 'https://etl.example.com/', 'FLASK_RUN_PORT': '8123'}, 'https://etl.example.com')])
+def test_a_run_prints_the_whole_address_of_its_page(control, settings, address):
+    for name in ('WEB_UI_URL', 'FLASK_RUN_PORT'):
+        control.env.pop(name, None)
+    control.env.update(settings)
+    result = control.run('--path', 'flaky')
+    assert result.returncode == 0, result.stdout
+    assert f': follow it at {address}/runs/{last_run_id()}\n' in result.stdout
+
+
 def test_rerun_failed_takes_no_selection_of_its_own(control):
     result = control.run('--rerun-failed', '--path', 'flaky')
     assert result.returncode == 2 and '--rerun-failed reruns what the last run did not finish' in result.stderr
@@ -87,7 +100,8 @@ def test_a_second_run_is_refused_with_the_live_run_named(control):
         second = control.run('--path', 'flaky')
         assert second.returncode != 0
         assert re.search(rf'^flaky: Not started, because run {run_id} of pipeline slow is in progress '
-                         rf'\(started \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d UTC by cli \S+\): see /runs/{run_id}\. '
+                         rf'\(started \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d UTC by cli \S+\): '
+                         rf'see {re.escape(config.web_ui_url())}/runs/{run_id}\. '
                          r'Try again when it has finished\.$', second.stdout, re.MULTILINE), second.stdout
         assert last_run_id() == before  # a refused run is not recorded
     finally:
