@@ -10,6 +10,7 @@ PYTEST_ARGS ?=
 # The development server logs everybody in as an Admin: it listens on the loopback interface only.
 FLASK_RUN_HOST ?= 127.0.0.1
 FLASK_RUN_PORT ?= 5000
+export FLASK_RUN_PORT  # the app prints the addresses of run pages with it (WEB_UI_URL)
 # gunicorn is reached through the login proxy (README, "Security"), on the same machine by default.
 GUNICORN_BIND ?= 127.0.0.1:5000
 

@@ -7,11 +7,9 @@ import pathlib
 import shutil
 import sys
 
-from dotenv import load_dotenv
+from app import config, env
 
-from app import config
-
-load_dotenv(config.PROJECT_ROOT / '.env', override=False)
+env.load_file(config.PROJECT_ROOT / '.env')
 
 
 def _load_local_setup() -> None:

@@ -1,7 +1,7 @@
 """All settings of the project, as small functions.
 
 Every setting can be overridden by an environment variable of the same name in upper case
-(see `.env.example`). A `.env` file in the project root is read at start-up, and the
+(see `.env.example`). A `.env` file in the project root is read at start-up (`env.load_file`), and the
 git-ignored `app/local_setup.py` can set machine-specific defaults.
 """
 
@@ -95,6 +95,12 @@ def full_rebuild() -> bool:
 def allow_run_from_web_ui() -> bool:
     """Whether the web UI may start ETL runs (ALLOW_RUN_FROM_WEB_UI, default false: off in production)."""
     return env.boolean('ALLOW_RUN_FROM_WEB_UI', False)
+
+
+def web_ui_url() -> str:
+    """The address of the web UI as its users open it, for the addresses of run pages that runs print (WEB_UI_URL;
+    default http://localhost:FLASK_RUN_PORT, the development server's port, 5000 unless set)."""
+    return env.string('WEB_UI_URL', f"http://localhost:{env.string('FLASK_RUN_PORT', '5000')}").rstrip('/')
 
 
 def run_log_dir() -> pathlib.Path:

@@ -10,9 +10,11 @@ import inspect
 import linecache
 import textwrap
 
+import flask
 import mara_app.app
 import mara_pipelines.execution
 import mara_pipelines.pipelines
+import mara_pipelines.ui.views
 import markupsafe
 import werkzeug.exceptions
 
@@ -94,3 +96,22 @@ def _register_error_handlers_escaped(self) -> None:
 
 
 mara_app.app.MaraApp.register_error_handlers = _register_error_handlers_escaped
+
+
+# Bug 5 (mara-pipelines 3.5.0): a node page of an unknown node (/pipelines/nonexistent, /pipelines/pypi/no_such_task)
+# redirects (302) to the closest pipeline that exists, without a message, and the fragments of an unknown node
+# (its run output, charts, graph) show those of that pipeline. Every page and fragment of mara-pipelines whose URL
+# names a node of a pipeline answers 404 when the pipeline has no such node. Tested in tests/test_mara_fixes.py.
+@mara_pipelines.ui.views.blueprint.before_request
+def _unknown_node_is_not_found() -> None:
+    path = (flask.request.view_args or {}).get('path')
+    node_ids = [node_id for node_id in (path or '').split('/') if node_id]  # a trailing slash is mara's redirect
+    if not node_ids:
+        return
+    closest, found = mara_pipelines.pipelines.find_node(node_ids)
+    # Below a task, mara's redirect stays: the tasks of a parallel task exist only at run time, and its run output
+    # links to them (pypi/read_download_counts/files_1).
+    if not found and isinstance(closest, mara_pipelines.pipelines.Pipeline):
+        missing = node_ids[len(closest.path())]
+        flask.abort(404, f'The pipeline "{"/".join(closest.path())}" has no node "{missing}".' if closest.parent
+                    else f'There is no pipeline "{missing}".')

@@ -42,6 +42,8 @@ patch(mara_pipelines.config.max_number_of_parallel_tasks)(lambda: config.max_par
 # The Run buttons show only where runs are allowed and the user may start them (the endpoints check it too).
 patch(mara_pipelines.config.allow_run_from_web_ui)(
     lambda: config.allow_run_from_web_ui() and access.current_user_may(access.RUN))
+# mara's links to node pages (Slack, Teams) lead to the web UI where its users open it.
+patch(mara_pipelines.config.base_url)(lambda: config.web_ui_url() + '/pipelines')
 patch(mara_pipelines.config.password_masks)(lambda: masking.secret_values())
 # Run control samples system statistics itself, more often and without a process of its own (app/runs/supervisor.py).
 patch(mara_pipelines.config.system_statistics_collection_period)(lambda: 0)

@@ -113,3 +113,33 @@ def test_popper_bug_is_still_in_the_pinned_version():
     bootstrap = (layout_file.parent / 'static' / 'bootstrap' / 'bootstrap.min.js').read_text()
     assert 'Bootstrap v4.6.1' in bootstrap and "Bootstrap's tooltips require Popper" in bootstrap  # tooltips need it
     assert 'Popper.js v' not in bootstrap  # and this build is not the bundle that brings it
+
+
+@pytest.mark.parametrize('url, message', [
+    ('/pipelines/nonexistent', 'There is no pipeline &#34;nonexistent&#34;.'),
+    ('/pipelines/pypi/transform_project', 'The pipeline &#34;pypi&#34; has no node &#34;transform_project&#34;.'),
+    ('/pipelines/pypi/transform_project/dependency-graph',
+     'The pipeline &#34;pypi&#34; has no node &#34;transform_project&#34;.'),
+    ('/pipelines/nonexistent/run-output', 'There is no pipeline &#34;nonexistent&#34;.'),
+    ('/pipelines/utils/nothing/more/timeline-chart', 'The pipeline &#34;utils&#34; has no node &#34;nothing&#34;.')])
+def test_an_unknown_node_is_not_found(client, url, message):
+    response = client.get(url)
+    assert response.status_code == 404
+    assert message in response.get_data(as_text=True)
+
+
+def test_known_nodes_are_still_found(client):
+    assert [client.get(url).status_code for url in ('/pipelines', '/pipelines/pypi',
+                                                    '/pipelines/pypi/transform_dimensions',
+                                                    '/pipelines/pypi/dependency-graph')] == [200, 200, 200, 200]
+    assert client.get('/pipelines/pypi/').headers['Location'] == '/pipelines/pypi'  # mara's redirect to the node
+    # a task of a parallel task, which exists only at run time (the run output links to it): its parallel task
+    assert client.get('/pipelines/pypi/read_download_counts/files_1').headers['Location'] \
+        == '/pipelines/pypi/read_download_counts'
+
+
+def test_unknown_node_redirect_is_still_in_the_pinned_version(client):
+    from mara_pipelines.ui import node_page
+    with client.application.test_request_context('/pipelines/pypi/transform_project'):
+        response = node_page.node_page('pypi/transform_project')
+    assert (response.status_code, response.headers['Location']) == (302, '/pipelines/pypi')

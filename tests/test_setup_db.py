@@ -1,17 +1,14 @@
 """The project's PostgreSQL scripts: setup is idempotent, a stopped cluster starts again, clear errors."""
 
 import os
-import pathlib
-import shutil
 import socket
 import subprocess
-import tempfile
 
 import pytest
 
 from app import config
 from tests.support import commands
-from tests.support.db import setup_databases
+from tests.support.db import cluster_of_its_own, setup_databases
 from tests.support.servers import free_port
 
 
@@ -57,12 +54,8 @@ def test_start_when_running_is_a_no_op():
 @pytest.fixture
 def second_cluster():
     """Settings for a second, throw-away local cluster (the shared one is never stopped by tests)."""
-    directory = pathlib.Path(tempfile.mkdtemp(prefix='mara-test-cluster-', dir='/tmp'))
-    os.chmod(directory, 0o755)  # the postgres OS user must reach it
-    env = {'POSTGRES_LOCAL_DIR': str(directory / 'pg'), 'POSTGRES_PORT': str(free_port()), 'POSTGRES_HOST': ''}
-    yield env
-    _script('postgres.sh', 'stop', **env)
-    shutil.rmtree(directory, ignore_errors=True)
+    with cluster_of_its_own() as env:
+        yield env
 
 
 def test_a_stopped_cluster_is_started_again(second_cluster):

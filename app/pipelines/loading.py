@@ -37,6 +37,7 @@ from mara_pipelines.commands.sql import ExecuteSQL
 from mara_pipelines.logging import logger
 
 from app import config, data_quality, data_sets
+from app.runs import outcomes
 
 # DATA_DIR/YYYY/MM/DD/<data set>/<file>
 _DAY_PATH = re.compile(r'^(?P<year>\d{4})/(?P<month>\d{2})/(?P<day>\d{2})/(?P<folder>[^/]+)/(?P<file>[^/]+)$')
@@ -394,10 +395,12 @@ CREATE TABLE {_ident(self.layers.data_schema)}.published_day (
     # ---------------------------------------------------------------- nodes
 
     def plan_task(self, id: str, description: str, *sql_file_names: str) -> pipelines.Task:
-        """Plans, then runs the SQL files that create the `_next` tables of the planned days."""
+        """Plans, then runs the SQL files that create the `_next` tables of the planned days. A rerun of the
+        pipeline's later nodes plans again (`outcomes.plans`): the files may have changed since."""
         from mara_pipelines.commands.python import RunFunction
-        return pipelines.Task(id=id, description=description,
-                              commands=[RunFunction(self.plan)] + [ExecuteSQLFile(name) for name in sql_file_names])
+        return outcomes.plans(pipelines.Task(
+            id=id, description=description,
+            commands=[RunFunction(self.plan)] + [ExecuteSQLFile(name) for name in sql_file_names]))
 
     def read_task(self, id: str, description: str) -> 'ReadDayFiles':
         return ReadDayFiles(id=id, description=description, file_pipeline=self)
@@ -583,7 +586,7 @@ class DerivedPipeline:
 
     def plan_task(self, id: str, description: str, before: str, after: list[str]) -> pipelines.Task:
         """`before` creates the data schema, then the build is started, then `after` plans the days and creates
-        the `_next` tables."""
+        the `_next` tables. A rerun of the pipeline's later nodes plans again (`outcomes.plans`)."""
         from mara_pipelines.commands.python import RunFunction
-        return pipelines.Task(id=id, description=description, commands=[
-            ExecuteSQLFile(before), RunFunction(self.start), *(ExecuteSQLFile(name) for name in after)])
+        return outcomes.plans(pipelines.Task(id=id, description=description, commands=[
+            ExecuteSQLFile(before), RunFunction(self.start), *(ExecuteSQLFile(name) for name in after)]))

@@ -1,6 +1,7 @@
 """Run control: a pipeline run is a thing of its own, whoever starts it (web UI, CLI, cron, the terminal runner).
 
-- `supervisor`: every run goes through it (it replaces mara's `execution.run_pipeline`);
+- `supervisor`: every run goes through it (it replaces mara's `execution.run_pipeline`; a process without a mara
+  database, as mara's own tests, gets mara's execution as it is);
 - `lock`: one run at a time, and which run holds the lock;
 - `records`: the project's record of each run beside mara's run log (`app_run`);
 - `failure_semantics`: a failed node skips its downstream nodes only; independent nodes still run;

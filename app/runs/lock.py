@@ -86,7 +86,8 @@ def refusal(run: dict | None) -> str:
         return 'Not started, because another run is in progress (it has not recorded itself yet). ' \
                'Try again when it has finished.'
     return (f"Not started, because run {run['run_id']} of {records.pipeline_text(run['node_path'])} is in progress "
-            f"(started {run['start_time']:%Y-%m-%d %H:%M:%S %Z} by {run['started_by']}): see /runs/{run['run_id']}. "
+            f"(started {run['start_time']:%Y-%m-%d %H:%M:%S %Z} by {run['started_by']}): "
+            f"see {records.run_url(run['run_id'])}. "
             'Try again when it has finished.')
 
 

@@ -6,6 +6,9 @@ exist only at run time; the parallel task stands for them). Each node of the sco
 - failed (also: started, but stopped before it finished),
 - skipped (an upstream did not succeed; the nodes inside a skipped pipeline are skipped with it), or
 - not run (the run ended before it got there: cancelled, crashed).
+
+A node marked with `plans` prepares the work of its downstream nodes from what is outside the run (the files):
+a rerun that runs one of its downstreams runs it, and all of its downstreams, again.
 """
 
 import copy
@@ -121,14 +124,53 @@ def summary(outcome: str, reason: str | None, node_outcomes: dict, failed: list[
                       for value in [FAILED, SKIPPED, NOT_RUN, SUCCEEDED] if listed[value]]
 
 
+# The attribute by which a node says that it plans the work of its downstream nodes (see `plans`).
+_PLANS = 'plans_its_downstreams'
+
+
+def plans(node: pipelines.Node) -> pipelines.Node:
+    """Marks `node` as one that plans the work of its downstream nodes from what is outside the run (the files): a
+    rerun of any of them starts again from it, so that a file changed since the failed run is seen."""
+    setattr(node, _PLANS, True)
+    return node
+
+
+def _downstreams(node: pipelines.Node) -> list[pipelines.Node]:
+    """Every node downstream of `node` in its pipeline, directly or through other nodes."""
+    found, todo = [], list(node.downstreams)
+    while todo:
+        downstream = todo.pop()
+        if downstream not in found:
+            found.append(downstream)
+            todo.extend(downstream.downstreams)
+    return found
+
+
+def _with_plans(pipeline: pipelines.Pipeline, redo: set[str]) -> set[str]:
+    """`redo` with each planning node below `pipeline` (and all its downstreams) whose downstreams are to be redone
+    (themselves, or nodes inside them)."""
+    redo = set(redo)
+    for node in pipeline.nodes.values():
+        if isinstance(node, pipelines.Pipeline):
+            redo = _with_plans(node, redo)
+        if not getattr(node, _PLANS, False):
+            continue
+        planned = [key(downstream.path()) for downstream in _downstreams(node)]
+        if any(path_key == planned_key or _is_below(path_key, planned_key)
+               for path_key in redo for planned_key in planned):
+            redo |= {path_key for member in [node, *_downstreams(node)] for path_key in _subtree(member)}
+    return redo
+
+
 class NothingToRerun(Exception):
     pass
 
 
 def rerun_pipeline(root: pipelines.Pipeline, run: dict | None) -> pipelines.Pipeline:
     """A copy of the pipeline of `run`, reduced to the nodes of its scope that did not succeed (and the pipelines
-    around them): the failed, skipped and not-run nodes. After a crash, the run's half-built `*_next` schemas
-    are gone (see recovery.py), so each top-level pipeline that did not finish starts over as a whole."""
+    around them): the failed, skipped and not-run nodes, and the planning nodes before them (see `plans`). After a
+    crash, the run's half-built `*_next` schemas are gone (see recovery.py), so each top-level pipeline that did
+    not finish starts over as a whole."""
     if run is None:
         raise NothingToRerun('there is no run yet')
     if run['node_outcomes'] is None:
@@ -141,6 +183,7 @@ def rerun_pipeline(root: pipelines.Pipeline, run: dict | None) -> pipelines.Pipe
         tops = {path_key.split('/')[0] for path_key in redo if path_key}
         path = path[:1]
         redo |= {path_key for path_key in _subtree(root) if path_key and path_key.split('/')[0] in tops}
+    redo = _with_plans(root, redo)
     keep = redo | {parent for path_key in redo for parent in _parent_keys(path_key)}
     target, found = _find(copy.deepcopy(root), path)
     if not found:

@@ -14,6 +14,8 @@ from mara_pipelines.logging import run_log
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import declarative_base
 
+from app import config
+
 Base = declarative_base()
 
 # Outcomes of a run besides mara's succeeded / failed.
@@ -140,6 +142,11 @@ def node_runs(cursor, run_id: int) -> dict:
     """{'a/b': succeeded (None: never finished)} of the nodes that a run started."""
     cursor.execute('SELECT node_path, succeeded FROM data_integration_node_run WHERE run_id = %s', (run_id,))
     return {'/'.join(path): succeeded for path, succeeded in cursor.fetchall()}
+
+
+def run_url(run_id: int) -> str:
+    """The whole address of a run's page, which a terminal can open."""
+    return f'{config.web_ui_url()}/runs/{run_id}'
 
 
 def pipeline_text(path) -> str:

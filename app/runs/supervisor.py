@@ -27,6 +27,7 @@ import time
 import typing
 import uuid
 
+import mara_db.config
 import mara_db.dbs
 import psutil
 import psycopg2
@@ -96,10 +97,16 @@ def _output(path: list[str], message: str, is_error: bool = False) -> pipeline_e
 
 
 _mara_run_pipeline = None  # mara's run_pipeline with the project's failure semantics (see install)
+_mara_own_run_pipeline = None  # mara's run_pipeline as it was before run control (with app/mara_fixes.py's fixes)
 
 
 def run_pipeline(pipeline, nodes=None, with_upstreams: bool = False, interactively_started: bool = False):
-    """mara's `execution.run_pipeline`, under run control (same arguments, same events)."""
+    """mara's `execution.run_pipeline`, under run control (same arguments, same events). Without a mara database
+    (a process that uses mara-pipelines alone, as mara's own tests) there is no run lock nor run log to control
+    runs with: the run is mara's own."""
+    if 'mara' not in mara_db.config.databases():
+        yield from _mara_own_run_pipeline(pipeline, nodes, with_upstreams, interactively_started)
+        return
     request = _request.get() or RunRequest(started_by=user_at_host())
     lock, live = run_lock.take()
     if lock is None:
@@ -187,7 +194,7 @@ class Supervision:
         rerun = f', rerunning what did not succeed in run {self.rerun_of}' if self.rerun_of else ''
         return (f'Run {self.recorder.run_id} of {records.pipeline_text(self.pipeline.path())}{nodes}{rerun}, '
                 f'started by {self.request.started_by} at {_now():%Y-%m-%d %H:%M:%S %Z}: '
-                f'follow it at /runs/{self.recorder.run_id}')
+                f'follow it at {records.run_url(self.recorder.run_id)}')
 
     def _end_processes(self, mara_events, watcher: 'Watcher') -> None:
         watcher.finish()
@@ -464,7 +471,8 @@ _original_initialize_run_logger = execution.initialize_run_logger
 
 
 def install() -> None:
-    global _mara_run_pipeline
+    global _mara_run_pipeline, _mara_own_run_pipeline
+    _mara_own_run_pipeline = execution.run_pipeline
     _mara_run_pipeline = failure_semantics.run_pipeline_with_failure_semantics()
     execution.run_pipeline = run_pipeline
     execution.initialize_run_logger = _initialize_run_logger

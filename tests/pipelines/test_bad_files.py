@@ -10,15 +10,17 @@ import os
 import pytest
 
 from app import data_sets
-from tests.support.db import query, reset_databases
+from tests.support.db import databases_of_their_own, query, reset_databases
 from tests.support.warehouse import (
     STATE_SCHEMAS,
     assert_succeeded,
     day_id,
     differences,
+    expected_numbers,
     output,
     run_etl,
     state,
+    warehouse_numbers,
     write_day,
 )
 
@@ -280,6 +282,7 @@ def test_a_removed_file_takes_its_day_out(warehouse):
     assert_succeeded(result)
     assert ('Taken out of the warehouse (file removed or outside FIRST_DATE..LAST_DATE): '
             '2018/04/28/pypi/downloads-v1.csv.gz') in output(result)
+    assert 'pypi_dim: 0 day partitions published, 1 day taken out' in output(result)
     assert day not in [row[0] for row in flask_downloads()]
     assert query('SELECT count(*) FROM pypi_dim.download_counts WHERE day_fk = %s', (day_id(day),)) == [(0,)]
     assert query('SELECT count(*) FROM gh_dim.repo_activity WHERE day_fk = %s', (day_id(day),)) == [(3,)]
@@ -305,3 +308,36 @@ def test_the_data_quality_page_shows_a_failed_gate_until_the_file_is_gone(wareho
     html = client.get('/data-quality').get_data(as_text=True)
     assert '2018/04/30/pypi/downloads-v1.csv.gz' not in html
     assert '<td class="text-danger">error</td>' not in html  # no failed gate left (flags of small days may be)
+
+
+def test_rerun_failed_after_a_quality_gate_reads_the_restored_file_again(databases, tmp_path):
+    """A published day's file gets a negative count on line 5: the gate fails the run. The file is restored (the
+    same bytes, hence the same SHA-256) and `--rerun-failed` plans the pipeline again from the files, instead of
+    checking again the bad rows that the failed run loaded: it succeeds, and the warehouse says what the files say."""
+    data_dir = tmp_path / 'data'
+    days = [GOOD_DAY, GOOD_DAY + datetime.timedelta(days=1)]
+    for day in days:
+        for data_set in (PYPI, GITHUB):
+            write_day(data_dir, data_set, day, [*GOOD_ROWS[data_set], *([('django', '2.0.4', '3.6', 'pip', 7)]
+                                                                      if data_set is PYPI else [])])
+    path = PYPI.path(data_dir, days[1])
+    good = path.read_bytes()
+    with databases_of_their_own(f'test_rerun_{os.getpid()}') as env:
+        assert_succeeded(run_etl(data_dir, **ENV, **env))
+        lines = gzip.decompress(good).decode().splitlines(keepends=True)
+        assert lines[4] == f'{day_id(days[1])}\tdjango\t2.0.4\t3.6\tpip\t7\n'
+        lines[4] = lines[4].replace('\t7\n', '\t-4520\n')
+        path.write_bytes(gzip.compress(''.join(lines).encode()))
+
+        failed = run_etl(data_dir, **ENV, **env)
+        assert failed.returncode != 0
+        assert 'line 5: number_of_downloads is -4520, a count cannot be negative' in output(failed)
+
+        path.write_bytes(good)  # restored
+        rerun = run_etl(data_dir, '--rerun-failed', **ENV, **env)
+        assert_succeeded(rerun)
+        assert '-4520' not in output(rerun)
+        assert '0 new days, 0 changed, 0 taken out, 2 unchanged (pypi, 2018-04-01..2018-04-30).' in output(rerun)
+        assert warehouse_numbers(env['DWH_DB']) == expected_numbers(data_dir, GOOD_DAY, days[-1])
+        assert query('SELECT sum(number_of_downloads) FROM pypi_dim.download_counts WHERE day_fk = %s',
+                     (day_id(days[1]),), database=env['DWH_DB']) == [(75,)]

@@ -105,7 +105,7 @@ def test_a_day_partition_is_attached_without_a_scan(standard_warehouse, keep_the
                 cursor.execute('ALTER TABLE scan_demo_next.facts_20180410 DROP CONSTRAINT day_20180410')
             cursor.execute('SET client_min_messages = debug1')
             cursor.execute("SELECT util.publish_days('scan_demo', 'scan_demo_next', '{}')")
-            assert cursor.fetchone() == ('scan_demo: 1 day partitions published, 0 days taken out',)
+            assert cursor.fetchone() == ('scan_demo: 1 day partition published, 0 days taken out',)
             cursor.execute('SELECT day_fk, n FROM scan_demo.facts')
             assert cursor.fetchall() == [(20180410, 1)]
         implied = [notice for notice in connection.notices if IMPLIED.format('facts_20180410') in notice]

@@ -4,16 +4,18 @@ kill -9, a PostgreSQL restart in the middle of a run, and no process left behind
 The runs are of the test app's own small pipeline (tests/support/run_control_app.py), started as `flask` commands.
 """
 
-import os
+import datetime
 import re
 import signal
 import subprocess
 
+import psycopg2
 import pytest
 
+from app import config
 from app.runs import lock as run_lock
 from app.runs import records
-from tests.support import commands, run_control
+from tests.support import commands, db, run_control
 from tests.support.run_control import last_run_id, next_schemas, node_runs, open_runs, record, sleeping_sessions
 
 
@@ -72,6 +74,18 @@ def test_rerun_failed_runs_only_the_failed_nodes_and_what_they_blocked(control):
     assert last_run_id() == rerun
 
 
+@pytest.mark.parametrize('settings, address', [
+    ({}, 'http://localhost:5000'), ({'FLASK_RUN_PORT': '8123'}, 'http://localhost:8123'),
+    ({'WEB_UI_URL': 'https://etl.example.com/', 'FLASK_RUN_PORT': '8123'}, 'https://etl.example.com')])
+def test_a_run_prints_the_whole_address_of_its_page(control, settings, address):
+    for name in ('WEB_UI_URL', 'FLASK_RUN_PORT'):
+        control.env.pop(name, None)
+    control.env.update(settings)
+    result = control.run('--path', 'flaky')
+    assert result.returncode == 0, result.stdout
+    assert f': follow it at {address}/runs/{last_run_id()}\n' in result.stdout
+
+
 def test_rerun_failed_takes_no_selection_of_its_own(control):
     result = control.run('--rerun-failed', '--path', 'flaky')
     assert result.returncode == 2 and '--rerun-failed reruns what the last run did not finish' in result.stderr
@@ -86,7 +100,8 @@ def test_a_second_run_is_refused_with_the_live_run_named(control):
         second = control.run('--path', 'flaky')
         assert second.returncode != 0
         assert re.search(rf'^flaky: Not started, because run {run_id} of pipeline slow is in progress '
-                         rf'\(started \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d UTC by cli \S+\): see /runs/{run_id}\. '
+                         rf'\(started \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d UTC by cli \S+\): '
+                         rf'see {re.escape(config.web_ui_url())}/runs/{run_id}\. '
                          r'Try again when it has finished\.$', second.stdout, re.MULTILINE), second.stdout
         assert last_run_id() == before  # a refused run is not recorded
     finally:
@@ -182,13 +197,49 @@ def test_a_lock_whose_holder_is_dead_does_not_block_a_new_run(control, mara_db_q
         holder.close()
 
 
-def test_postgresql_restarted_in_the_middle_of_a_run(control):
-    assert not os.environ.get('POSTGRES_HOST'), 'this test restarts the project-local PostgreSQL cluster'
+@pytest.fixture
+def control_on_a_cluster_of_its_own(databases, monkeypatch, tmp_path):
+    """Run control whose runs, and this test's queries, go to a PostgreSQL cluster of its own (started by
+    .scripts/postgres.sh on a free port, with this session's databases set up on it by .scripts/setup-db.sh),
+    which the test may stop: the developer's cluster, and the session's databases on it, are never touched."""
+    import mara_db.dbs
+    session_server = mara_db.dbs.db('mara')
+    with db.cluster_of_its_own() as cluster:
+        started = commands.script('postgres.sh', 'start', env=cluster)
+        assert started.returncode == 0, started.stdout + started.stderr
+        for name, value in cluster.items():
+            monkeypatch.setenv(name, value)
+        mara_db.dbs.db.cache_clear()  # mara's database settings, read again with the cluster's port
+        try:
+            db.set_up()
+            yield run_control.RunControl(tmp_path), cluster, session_server
+            assert not run_control.processes_of_the_test_app(), 'a run of the test app is still running'
+        finally:
+            mara_db.dbs.db.cache_clear()
+            monkeypatch.undo()
+            mara_db.dbs.db.cache_clear()
+
+
+def _started_at(server) -> datetime.datetime:
+    """When a PostgreSQL server (mara_db's settings of a database on it) started: a restart changes it."""
+    connection = psycopg2.connect(host=server.host, port=server.port, user=server.user, password=server.password,
+                                  dbname=server.database)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute('SELECT pg_postmaster_start_time()')
+            return cursor.fetchone()[0]
+    finally:
+        connection.close()
+
+
+def test_postgresql_restarted_in_the_middle_of_a_run(control_on_a_cluster_of_its_own):
+    control, cluster, session_server = control_on_a_cluster_of_its_own
+    session_server_started = _started_at(session_server)
     control.sleep(600)
     run = control.start()
     run_id = run_control.wait_until_slow_waits()
     processes = run_control.processes_of(run.pid)
-    stopped = commands.script('postgres.sh', 'stop')
+    stopped = commands.script('postgres.sh', 'stop', env=cluster)
     assert stopped.returncode == 0, stopped.stderr
     try:
         output = run.communicate(timeout=120)[0]  # the run stops by itself
@@ -199,7 +250,7 @@ def test_postgresql_restarted_in_the_middle_of_a_run(control):
         assert 'The mara database could not be reached: the next run records this run as failed.' in output
         assert 'Traceback' not in output and 'Exception during' not in output, output[-3000:]
     finally:
-        started = commands.script('postgres.sh', 'start')
+        started = commands.script('postgres.sh', 'start', env=cluster)
         assert started.returncode == 0, started.stderr
     control.sleep(0)
     after = control.run()
@@ -207,3 +258,4 @@ def test_postgresql_restarted_in_the_middle_of_a_run(control):
     assert f'Closed run {run_id} of the root pipeline as failed' in after.stdout
     assert not open_runs() and not next_schemas()
     assert record(run_id)['reason'].startswith('lost the')
+    assert _started_at(session_server) == session_server_started  # the developer's server was not restarted

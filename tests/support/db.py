@@ -3,7 +3,11 @@ mara database, or in any other database on the same server, and the databases th
 
 import contextlib
 import functools
+import os
+import pathlib
+import shutil
 import subprocess
+import tempfile
 
 import psycopg2
 
@@ -138,3 +142,21 @@ def scratch_database(name: str):
         yield name
     finally:
         drop_database(name)
+
+
+# ---------------------------------------------------------------- clusters of tests' own
+
+@contextlib.contextmanager
+def cluster_of_its_own():
+    """Yields the settings of a throw-away project-local cluster for .scripts/postgres.sh (POSTGRES_LOCAL_DIR: a
+    folder of its own below /tmp, which the postgres OS user can reach; a free port), so that a test that stops
+    its server never stops the developer's. The cluster is stopped and its folder removed at the end."""
+    from tests.support.servers import free_port
+    directory = pathlib.Path(tempfile.mkdtemp(prefix='mara-test-cluster-', dir='/tmp'))
+    os.chmod(directory, 0o755)
+    env = {'POSTGRES_LOCAL_DIR': str(directory / 'pg'), 'POSTGRES_PORT': str(free_port()), 'POSTGRES_HOST': ''}
+    try:
+        yield env
+    finally:
+        commands.script('postgres.sh', 'stop', env=env)
+        shutil.rmtree(directory, ignore_errors=True)

@@ -109,7 +109,8 @@ def test_a_run_is_cancelled_from_a_second_browser(pages, control):
     second = pages('/runs/new?path=flaky')
     second.locator('#start-form button').click()
     assert re.search(rf'Not started, because run {run_id} of pipeline slow is in progress \(started .* by web '
-                     rf'guest@localhost\): see /runs/{run_id}\.', second.locator('#start-message').inner_text())
+                     rf'guest@localhost\): see http://localhost:5000/runs/{run_id}\.',
+                     second.locator('#start-message').inner_text())
     assert second.problems.console_errors == [  # the refusal's status, and nothing else
         'Failed to load resource: the server responded with a status of 409 (CONFLICT)']
     second.problems.console_errors.clear()

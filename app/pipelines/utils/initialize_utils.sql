@@ -174,6 +174,15 @@ END
 $$;
 
 
+-- A number of things for the run output, the noun in the plural unless there is one: '1 day', '2 days'.
+CREATE FUNCTION util.number_of(number BIGINT, noun TEXT)
+  RETURNS TEXT
+  LANGUAGE sql IMMUTABLE
+AS $$
+  SELECT format('%s %s', number, noun || CASE WHEN number = 1 THEN '' ELSE 's' END)
+$$;
+
+
 -- The name of the partition of one day of a table: `<table>_<YYYYMMDD>`.
 CREATE FUNCTION util.day_partition_name(table_name TEXT, day_id INTEGER)
   RETURNS TEXT
@@ -325,8 +334,9 @@ BEGIN
       END IF;
     END LOOP;
   END LOOP;
-  RETURN format('%s: %s day partitions published, %s days taken out', live_schema, number_of_partitions,
-                coalesce(cardinality(removed_day_ids), 0));
+  RETURN format('%s: %s published, %s taken out', live_schema,
+                util.number_of(number_of_partitions, 'day partition'),
+                util.number_of(coalesce(cardinality(removed_day_ids), 0), 'day'));
 END
 $$;
 
