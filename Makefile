@@ -15,7 +15,7 @@ export FLASK_RUN_PORT  # the app prints the addresses of run pages with it (WEB_
 GUNICORN_BIND ?= 127.0.0.1:5000
 
 .PHONY: all install-system-packages install-test-packages install-packages update-packages \
-        start-db stop-db setup-db psql data sample-data download-data run-etl rebuild run-flask run-gunicorn \
+        install-citus citus start-db stop-db setup-db psql data sample-data download-data run-etl rebuild run-flask run-gunicorn \
         test lint benchmark screenshots load-test clean clean-all install-cron cron-line
 
 ## all: install everything, start PostgreSQL, create the databases, get data and run the ETL
@@ -51,6 +51,15 @@ update-packages:
 	.venv-update/bin/python -m pip check
 	rm -rf .venv-update
 	@echo "==> requirements.txt.freeze updated; run 'make install-packages test'"
+
+## install-citus: build Citus from CITUS_SOURCE (or install its package) for the local PostgreSQL, if missing
+install-citus:
+	@bash .scripts/install-citus.sh
+
+## citus: Citus in the local cluster (columnar storage); with CITUS_WORKERS=2 also two worker clusters (README, "Scaling out")
+citus: install-packages install-citus
+	@bash .scripts/postgres.sh citus
+	@bash .scripts/setup-db.sh
 
 ## start-db / stop-db: the project-local PostgreSQL cluster (nothing is started when POSTGRES_HOST is set)
 start-db: install-packages
@@ -103,9 +112,15 @@ run-flask: install-packages
 run-gunicorn: install-packages
 	$(VENV)/bin/gunicorn --bind $(GUNICORN_BIND) --workers 4 --threads 4 --timeout 0 app.app:wsgi_app
 
-## test: the whole test suite against the local PostgreSQL; installs what the tests need first, if it is missing
-test: install-packages install-test-packages start-db
+## test: the whole test suite against the local PostgreSQL, then the warehouse's correctness tests on a Citus node
+## and on a Citus coordinator with two workers of the tests' own; installs what the tests need first (Citus too)
+CITUS_TEST_MODES ?= citus citus-workers
+test: install-packages install-test-packages install-citus start-db
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	for mode in $(CITUS_TEST_MODES); do \
+	  echo "==> The warehouse's tests on TEST_CLUSTER=$$mode"; \
+	  TEST_CLUSTER=$$mode $(VENV)/bin/python -m pytest -m warehouse $(PYTEST_ARGS) || exit 1; \
+	done
 
 ## lint: ruff
 lint: install-packages

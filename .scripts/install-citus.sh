@@ -30,6 +30,9 @@ installed_version() {
     && sed -n "s/^default_version = '\([0-9.]*\)-.*'/\1/p" "$control"
 }
 
+server_version() { dpkg-query -W -f='${Version}' "postgresql-$major" 2>/dev/null || true; }
+server_before="$(server_version)"
+
 current="$(installed_version || true)"
 if [ -n "$current" ]; then
   info "Citus $current is installed for PostgreSQL $major"
@@ -67,6 +70,11 @@ else
     || { tail -n 20 "$build/configure.log" >&2; die "configuring Citus failed"; }
   (cd "$build" && make -j"$(nproc)" >make.log 2>&1) || { grep -m 5 -E 'error' "$build/make.log" >&2; die "building Citus failed"; }
   (cd "$build" && $sudo make install >install.log 2>&1) || { tail -n 20 "$build/install.log" >&2; die "make install failed"; }
+fi
+# The dev package may have upgraded the server under a running cluster, which then fails to load its libraries.
+if [ "$(server_version)" != "$server_before" ] && [ -x "$PROJECT_ROOT/.venv/bin/python" ]; then
+  info "PostgreSQL $major was upgraded to $(server_version): restarting the project-local clusters"
+  bash "$PROJECT_ROOT/.scripts/postgres.sh" stop && bash "$PROJECT_ROOT/.scripts/postgres.sh" start
 fi
 current="$(installed_version || true)"
 [ -n "$current" ] || die "Citus was installed, but citus.so or citus_columnar.so is missing for PostgreSQL $major"

@@ -48,6 +48,17 @@ cluster.start()  # TEST_CLUSTER=citus or citus-workers: clusters of the session'
 from tests.support import commands, db, warehouse  # noqa: E402  (after the settings)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests of worker nodes belong to the sessions that have them (`make test` runs one): elsewhere they are
+    deselected, not skipped."""
+    if cluster.mode() == 'citus-workers':
+        return
+    deselected = [item for item in items if item.get_closest_marker('citus_workers')]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker('citus_workers')]
+
+
 @pytest.fixture(scope='session')
 def databases():
     """This session's dwh and mara databases, created by .scripts/setup-db.sh and dropped at the end."""

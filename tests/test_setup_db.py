@@ -1,6 +1,7 @@
 """The project's PostgreSQL scripts: setup is idempotent, a stopped cluster starts again, clear errors."""
 
 import os
+import pathlib
 import socket
 import subprocess
 

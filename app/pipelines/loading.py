@@ -224,8 +224,8 @@ def start_build(cursor, layers: Layers, version: str, force_full: str = '') -> t
     else:
         full, reason = False, ''
     next_schema = layers.next_data_schema
-    cursor.execute(f'DROP SCHEMA IF EXISTS {_ident(next_schema)} CASCADE; CREATE SCHEMA {_ident(next_schema)}; '
-                   f'DROP SCHEMA IF EXISTS {_ident(layers.next_dim_schema)} CASCADE')
+    cursor.execute('SELECT util.drop_next_schema(%s), util.drop_next_schema(%s)', (next_schema, layers.next_dim_schema))
+    cursor.execute(f'CREATE SCHEMA {_ident(next_schema)}')
     cursor.execute(f"""
 CREATE TABLE {_ident(next_schema)}.build (
   full_rebuild    BOOLEAN   NOT NULL,  -- true: every day is built, and {layers.dim_schema}_next replaces it

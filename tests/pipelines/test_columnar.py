@@ -1,8 +1,7 @@
-"""Storage of the flat data sets: columnar when the server has it (COLUMNAR_STORAGE=auto), heap otherwise; and
-day partitions that are attached to the published tables without a scan.
-
-This server has no Citus: the heap path runs for real, and the detection is exercised with a stand-in table
-access method named `columnar` (a copy of heap)."""
+"""Storage of the flat data sets: columnar when the server has it (COLUMNAR_STORAGE=auto), heap otherwise; the
+distribution of the tables over Citus worker nodes; and day partitions that are attached to the published tables
+without a scan. `make test` runs these on the default server (no Citus: heap), on a single Citus node and on a
+Citus coordinator with two workers (TEST_CLUSTER, tests/support/cluster.py), each for real."""
 
 import datetime
 
@@ -10,7 +9,8 @@ import psycopg2.errors
 import pytest
 
 from app import data_sets
-from tests.support.db import connect, query, reset_databases
+from tests.support import cluster
+from tests.support.db import connect, loads_citus, query, reset_databases
 from tests.support.warehouse import assert_succeeded, output, run_etl, write_day
 
 # Correctness of the warehouse: `make test` runs these on heap, on one Citus node and on Citus workers.
@@ -18,8 +18,15 @@ pytestmark = pytest.mark.warehouse
 
 DATA_SETS = ['pypi_dim.download_counts_data_set', 'gh_dim.repo_activity_data_set',
              'pp_dim.python_project_activity_data_set']
+FACTS = ['pypi_dim.download_counts', 'pypi_dim.daily_project_downloads', 'gh_dim.repo_activity',
+         'pp_dim.python_project_activity']
 DAY = datetime.date(2018, 4, 10)
 ENV = {'FIRST_DATE': '2018-04-01', 'LAST_DATE': '2018-04-30'}
+
+
+def auto_storage() -> str:
+    """The storage that COLUMNAR_STORAGE=auto gives the flat data sets on this session's server."""
+    return 'columnar' if loads_citus() else 'heap'
 
 
 def storages_of(table: str, database: str | None = None) -> set[str]:
@@ -29,60 +36,91 @@ SELECT amname FROM pg_inherits JOIN pg_class ON pg_class.oid = inhrelid JOIN pg_
 WHERE inhparent = %s::REGCLASS""", (table,), database=database)}
 
 
-def test_heap_where_the_server_has_no_columnar_storage(standard_warehouse):
-    database = standard_warehouse.env['DWH_DB']
-    assert query('SELECT util.has_columnar_storage()', database=database) == [(False,)]
-    assert [storages_of(table, database) for table in DATA_SETS] == [{'heap'}] * 3
+def test_the_flat_data_sets_are_columnar_where_the_server_has_it(standard_warehouse):
+    database, storage = standard_warehouse.env['DWH_DB'], auto_storage()
+    assert query('SELECT util.has_columnar_storage()', database=database) == [(storage == 'columnar',)]
+    assert [storages_of(table, database) for table in DATA_SETS] == [{storage}] * 3
+    assert [storages_of(table, database) for table in FACTS] == [{'heap'}] * 4  # they take foreign keys
     for table in DATA_SETS:
         schema, name = table.split('.')
-        assert f'{schema}_next.{name}: 10 day partitions, heap storage' in standard_warehouse.output
+        assert f'{schema}_next.{name}: 10 day partitions, {storage} storage' in standard_warehouse.output
 
 
 def test_the_storage_setting(standard_warehouse):
-    database = standard_warehouse.env['DWH_DB']
+    database, storage = standard_warehouse.env['DWH_DB'], auto_storage()
     assert query("SELECT util.data_set_storage('auto'), util.data_set_storage('off')", database=database) \
-        == [('heap', 'heap')]
-    with pytest.raises(psycopg2.errors.RaiseException, match='COLUMNAR_STORAGE=on, but this server has no columnar'):
-        query("SELECT util.data_set_storage('on')", database=database)
+        == [(storage, 'heap')]
+    if storage == 'heap':
+        with pytest.raises(psycopg2.errors.RaiseException, match='COLUMNAR_STORAGE=on, but this server has no col'):
+            query("SELECT util.data_set_storage('on')", database=database)
+    else:
+        assert query("SELECT util.data_set_storage('on')", database=database) == [('columnar',)]
     with pytest.raises(psycopg2.errors.RaiseException, match='use auto, on or off'):
         query("SELECT util.data_set_storage('sometimes')", database=database)
 
 
+# The distribution of the published tables with Citus worker nodes (pg_dist_partition: 'n' is a reference table,
+# 'h' sharded by the hash of the column). Tables sharded by columns of one type are co-located.
+DISTRIBUTION = [
+    ('"time".day', 'n', None), ('gh_dim.repo', 'n', None), ('gh_dim.repo_activity', 'h', 'repo_fk'),
+    ('gh_dim.repo_activity_data_set', 'h', 'Repository'),
+    ('pp_dim.python_project_activity', 'h', 'project_fk'),
+    ('pp_dim.python_project_activity_data_set', 'h', 'Project'),
+    ('pypi_dim.daily_project_downloads', 'h', 'project_fk'), ('pypi_dim.download_counts', 'h', 'project_version_fk'),
+    ('pypi_dim.download_counts_data_set', 'h', 'Project'), ('pypi_dim.installer', 'n', None),
+    ('pypi_dim.project', 'n', None), ('pypi_dim.project_version', 'n', None), ('pypi_dim.python_version', 'n', None)]
+
+
+def test_the_tables_are_spread_over_the_worker_nodes(standard_warehouse):
+    database = standard_warehouse.env['DWH_DB']
+    if cluster.mode() != 'citus-workers':
+        assert query('SELECT util.has_worker_nodes()', database=database) == [(False,)]
+        assert 'pypi_dim_next.download_counts: on this node' in standard_warehouse.output
+        return
+    assert query('SELECT util.has_worker_nodes()', database=database) == [(True,)]
+    distribution = query("""
+SELECT logicalrelid::REGCLASS::TEXT, partmethod, column_to_column_name(logicalrelid, partkey), colocationid
+FROM pg_dist_partition JOIN pg_class ON pg_class.oid = logicalrelid
+WHERE NOT relispartition
+  AND relnamespace IN (SELECT oid FROM pg_namespace WHERE nspname IN ('time', 'pypi_dim', 'gh_dim', 'pp_dim'))
+ORDER BY 1""", database=database)
+    assert [row[:3] for row in distribution] == DISTRIBUTION
+    group = {table: colocation for table, _method, _column, colocation in distribution}
+    # the README query's and python_projects' joins stay on one worker
+    assert group['pp_dim.python_project_activity'] == group['pypi_dim.daily_project_downloads']
+    # every day partition is sharded with its table, its shards on both workers
+    assert query("""
+SELECT count(DISTINCT nodeport) FROM citus_shards WHERE table_name::TEXT LIKE 'pypi_dim.download_counts_2018%%'""",
+                 database=database) == [(2,)]
+    assert 'pypi_dim_next.download_counts: distributed by project_version_fk' in standard_warehouse.output
+
+
 @pytest.fixture
-def columnar_stand_in(databases, tmp_path_factory):
-    """A fresh warehouse whose server seems to have columnar storage: a table access method named `columnar`
-    that is really heap. One day of tiny files."""
+def tiny_day(databases, tmp_path_factory):
+    """A fresh warehouse and one day of tiny files."""
     data_dir = tmp_path_factory.mktemp('columnar')
     write_day(data_dir, data_sets.PYPI, DAY, [('flask', '0.12.2', '3.6', 'pip', 45)])
     write_day(data_dir, data_sets.GITHUB, DAY, [('pallets', 'flask', 10, 6, 3, 2)])
     reset_databases()
-    query('CREATE ACCESS METHOD columnar TYPE TABLE HANDLER heap_tableam_handler')
     yield data_dir
     reset_databases()
 
 
-def test_columnar_storage_is_detected_and_used(columnar_stand_in):
-    result = run_etl(columnar_stand_in, **ENV)
-    assert_succeeded(result)
-    assert query("SELECT util.data_set_storage('auto'), util.data_set_storage('on')") == [('columnar', 'columnar')]
-    assert [storages_of(table) for table in DATA_SETS] == [{'columnar'}] * 3
-    assert storages_of('pypi_dim.download_counts') == {'heap'}  # facts stay heap: they take foreign keys
-    for table in DATA_SETS:
-        schema, name = table.split('.')
-        assert f'{schema}_next.{name}: 1 day partitions, columnar storage' in output(result)
-    assert query('SELECT "Repository", "Number of forks" FROM gh_dim.repo_activity_data_set') == [('flask', 10)]
+def test_columnar_on_and_off(tiny_day):
+    """COLUMNAR_STORAGE=on builds columnar flat data sets where the server has columnar storage and fails the run
+    where it has none; off builds heap tables anywhere, with the same rows."""
+    result = run_etl(tiny_day, COLUMNAR_STORAGE='on', **ENV)
+    if loads_citus():
+        assert_succeeded(result)
+        assert [storages_of(table) for table in DATA_SETS] == [{'columnar'}] * 3
+        assert query('SELECT "Repository", "Number of forks" FROM gh_dim.repo_activity_data_set') == [('flask', 10)]
+    else:
+        assert result.returncode != 0
+        assert 'COLUMNAR_STORAGE=on, but this server has no columnar storage' in output(result)
 
-    assert_succeeded(run_etl(columnar_stand_in, COLUMNAR_STORAGE='off', FULL_REBUILD='true', **ENV))
+    assert_succeeded(run_etl(tiny_day, COLUMNAR_STORAGE='off', FULL_REBUILD='true', **ENV))
     assert [storages_of(table) for table in DATA_SETS] == [{'heap'}] * 3
-
-
-def test_columnar_on_without_columnar_fails_the_run(databases, tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp('columnar-on')
-    write_day(data_dir, data_sets.PYPI, DAY, [('flask', '0.12.2', '3.6', 'pip', 45)])
-    reset_databases()
-    result = run_etl(data_dir, COLUMNAR_STORAGE='on', **ENV)
-    assert result.returncode != 0
-    assert 'COLUMNAR_STORAGE=on, but this server has no columnar storage' in output(result)
+    assert query('SELECT "Repository", "Number of forks" FROM gh_dim.repo_activity_data_set') == [('flask', 10)]
 
 
 IMPLIED = 'partition constraint for table "{}" is implied by existing constraints'

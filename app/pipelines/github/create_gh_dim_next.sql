@@ -8,7 +8,7 @@
 -- across runs. A hash collision fails the run, never gives wrong numbers. The foreign keys are declared when
 -- publishing (publish_gh_dim.sql).
 
-DROP SCHEMA IF EXISTS gh_dim_next CASCADE;
+SELECT util.drop_next_schema('gh_dim_next');
 CREATE SCHEMA gh_dim_next;
 
 -- Grain: one GitHub repository (user and repository name). Filled by repo.sql, with the unknown member -1, and

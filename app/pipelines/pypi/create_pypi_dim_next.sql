@@ -11,7 +11,7 @@
 -- The foreign keys are declared when publishing (publish_pypi_dim.sql): checking a whole day at once is
 -- cheaper than checking every inserted row.
 
-DROP SCHEMA IF EXISTS pypi_dim_next CASCADE;
+SELECT util.drop_next_schema('pypi_dim_next');
 CREATE SCHEMA pypi_dim_next;
 
 

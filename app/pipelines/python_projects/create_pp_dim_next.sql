@@ -1,7 +1,7 @@
 -- pp_dim_next: the next version of pp_dim, with its tables and, as partitions, the days that this run builds
 -- (pp_data_next.planned_day). The foreign keys are declared when publishing (publish_pp_dim.sql).
 
-DROP SCHEMA IF EXISTS pp_dim_next CASCADE;
+SELECT util.drop_next_schema('pp_dim_next');
 CREATE SCHEMA pp_dim_next;
 
 -- Grain: one project on one day that has downloads. Units: downloads, and the forks, commits, closed pull

@@ -1,7 +1,7 @@
 -- time.day: one row per calendar day from FIRST_DATE until LAST_DATE.
 -- Grain: one day. day_id is the day as an integer YYYYMMDD, the key that all facts reference.
 
-DROP SCHEMA IF EXISTS time_next CASCADE;
+SELECT util.drop_next_schema('time_next');
 CREATE SCHEMA time_next;
 
 CREATE TABLE time_next.day (
