@@ -9,7 +9,7 @@ import datetime
 import multiprocessing
 import pathlib
 
-from packaging.utils import canonicalize_name
+import packaging.utils
 
 from app import env
 
@@ -168,7 +168,8 @@ def bigquery_pypi_projects() -> tuple[str, ...]:
     without duplicates, in the order given. The table stores PEP 503-normalized names (`Flask` is `flask`,
     `zope.interface` is `zope-interface`), so a name as written on PyPI would match nothing. The table is
     clustered by project: BigQuery bills far less for a short list, but its dry run cannot tell how much less."""
-    names = (canonicalize_name(name.strip()) for name in env.string('BIGQUERY_PYPI_PROJECTS', '').split(','))
+    given = env.string('BIGQUERY_PYPI_PROJECTS', '').split(',')
+    names = (packaging.utils.canonicalize_name(name.strip()) for name in given)
     return tuple(dict.fromkeys(name for name in names if name))
 
 

@@ -6,6 +6,7 @@ network), the session asks the server for short TCP keepalives. A lock whose hol
 process on this machine is gone) is freed at once: a stale lock never blocks a new run.
 """
 
+import re
 import time
 
 import mara_db.dbs
@@ -21,9 +22,11 @@ _RELEASE_WAIT_SECONDS = 10
 _POLL_SECONDS = 0.1
 
 _HOLDER = '''
-SELECT pid FROM pg_locks
-WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-  AND classid = 0 AND objid = %s AND objsubid = 1'''
+SELECT l.pid, s.application_name FROM pg_locks l LEFT JOIN pg_stat_activity s USING (pid)
+WHERE l.locktype = 'advisory' AND l.granted
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.classid = 0 AND l.objid = %s AND l.objsubid = 1'''
+_ANNOUNCED = re.compile(re.escape(APPLICATION_NAME) + r' of run (\d+)$')
 
 
 class RunLock:
@@ -34,6 +37,17 @@ class RunLock:
         with connection.cursor() as cursor:
             cursor.execute('SELECT pg_backend_pid()')
             self.backend_pid = cursor.fetchone()[0]
+
+    def announce(self, run_id: int) -> None:
+        """Names the run that holds the lock, in the session's application_name: the run is live exactly while its
+        lock is held, from before its first event in the live log until after the last (a run's end in mara's
+        tables comes earlier, before its summary)."""
+        try:
+            with self.connection.cursor() as cursor:
+                cursor.execute('SELECT set_config(%s, %s, false)',
+                               ('application_name', f'{APPLICATION_NAME} of run {run_id}'))
+        except psycopg2.Error:  # the lock is lost: the run's watcher stops the run
+            pass
 
     def fileno(self) -> int:
         return self.connection.fileno()
@@ -59,25 +73,25 @@ def _take() -> RunLock | None:
     return None
 
 
-def holder() -> int | None:
-    """The server process id of the session that holds the run lock, if any."""
+def holder() -> tuple[int, int | None] | None:
+    """(server process id, run id) of the session that holds the run lock, if any; the run id once announced."""
     with mara_db.dbs.cursor_context('mara') as cursor:
         cursor.execute(_HOLDER, (RUN_LOCK_ID,))
         row = cursor.fetchone()
-        return row[0] if row else None
+    if row is None:
+        return None
+    announced = _ANNOUNCED.match(row[1] or '')
+    return row[0], int(announced.group(1)) if announced else None
 
 
 def live_run() -> dict | None:
-    """The run in progress: the open run whose supervisor holds the lock."""
-    backend = holder()
-    if backend is None:
+    """The run in progress: the run whose supervisor holds the lock."""
+    held = holder()
+    if held is None:
         return None
-    with mara_db.dbs.cursor_context('mara') as cursor:
-        cursor.execute('''
-SELECT r.run_id FROM data_integration_run r JOIN app_run a USING (run_id)
-WHERE r.end_time IS NULL AND a.lock_backend_pid = %s ORDER BY r.run_id DESC LIMIT 1''', (backend,))
-        row = cursor.fetchone()
-    return records.get(row[0]) if row else {'run_id': None, 'lock_backend_pid': backend}
+    backend, run_id = held
+    run = records.get(run_id) if run_id is not None else None
+    return run or {'run_id': None, 'lock_backend_pid': backend}
 
 
 def refusal(run: dict | None) -> str:

@@ -309,6 +309,7 @@ class Recorder(run_log.RunLogger):
                            node_ids=[node.id for node in supervision.nodes] if supervision.nodes else None,
                            with_upstreams=supervision.with_upstreams, rerun_of=supervision.rerun_of,
                            scope=supervision.tracker.scope, log_file=str(log_file))
+        supervision.lock.announce(self.run_id)
         try:
             self._log = event_log.Writer(log_file)
         except OSError as error:  # the run goes on; the web UI cannot follow it

@@ -5,6 +5,7 @@ The runs are of the test app's own small pipeline (tests/support/run_control_app
 """
 
 import datetime
+import os
 import re
 import signal
 import subprocess
@@ -188,6 +189,7 @@ def test_a_lock_whose_holder_is_dead_does_not_block_a_new_run(control, mara_db_q
         records.insert(cursor, dead_run, started_by='the test', **records.this_process() | {'pid': gone.pid},
                        application_name='mara run test', lock_backend_pid=backend, node_ids=None, with_upstreams=False,
                        rerun_of=None, scope=['flaky'], log_file=str(control.directory / 'dead.jsonl'))
+    run_lock.RunLock(holder).announce(dead_run)  # as its supervisor did
     try:
         result = control.run('--path', 'flaky')
         assert result.returncode == 0, result.stdout
@@ -195,6 +197,28 @@ def test_a_lock_whose_holder_is_dead_does_not_block_a_new_run(control, mara_db_q
         assert mara_db_query('SELECT count(*) FROM pg_stat_activity WHERE pid = %s', (backend,)) == [(0,)]
     finally:
         holder.close()
+
+
+def test_a_run_is_live_until_its_supervisor_lets_go_of_the_lock(control):
+    """mara closes a run (end_time) before the supervisor has written its summary to the live log: a page that
+    asked in between saw no live run and ended its stream with 'failed' instead of the run's real outcome."""
+    lock, live = run_lock.take()
+    assert live is None
+    try:
+        assert run_lock.live_run() == {'run_id': None, 'lock_backend_pid': lock.backend_pid}  # not recorded yet
+        with lock.connection.cursor() as cursor:
+            cursor.execute("INSERT INTO data_integration_run (node_path, pid, start_time, end_time, succeeded) "
+                           "VALUES ('{flaky}', %s, now(), now(), false) RETURNING run_id", (os.getpid(),))
+            run_id = cursor.fetchone()[0]
+            records.insert(cursor, run_id, started_by='the test', **records.this_process(),
+                           application_name='mara run test', lock_backend_pid=lock.backend_pid, node_ids=None,
+                           with_upstreams=False, rerun_of=None, scope=['flaky'],
+                           log_file=str(control.directory / 'log.jsonl'))
+        lock.announce(run_id)
+        assert run_lock.live_run()['run_id'] == run_id  # closed by mara, and still live
+    finally:
+        lock.close()
+    assert run_lock.live_run() is None
 
 
 @pytest.fixture
