@@ -117,7 +117,8 @@ def system_statistics_seconds() -> float:
 
 
 def columnar_storage() -> str:
-    """Columnar storage for flat data sets (COLUMNAR_STORAGE): auto (use it when the server has it), on or off."""
+    """Columnar storage for the flat data sets and the checked raw days (COLUMNAR_STORAGE): auto (use it when the
+    server has it), on or off."""
     value = env.string('COLUMNAR_STORAGE', 'auto').lower()
     if value not in ('auto', 'on', 'off'):
         raise ValueError(f'COLUMNAR_STORAGE={value!r}; use auto, on or off')

@@ -407,9 +407,11 @@ CREATE TABLE {_ident(self.layers.data_schema)}.published_day (
 
     def check_task(self, id: str, description: str) -> pipelines.Task:
         """The quality gates of the loaded files (util.check_loaded_files): results go to the run output and
-        data_quality.day_check; a failed gate fails the task, so that nothing of the run is published."""
+        data_quality.day_check; a failed gate fails the task, so that nothing of the run is published. The
+        checked days are then stored columnar where the server has it (COLUMNAR_STORAGE)."""
         from mara_pipelines.commands.python import RunFunction
-        return pipelines.Task(id=id, description=description, commands=[RunFunction(self.check)])
+        return pipelines.Task(id=id, description=description,
+                              commands=[RunFunction(self.check), RunFunction(self.store_checked_days)])
 
     def check(self) -> bool:
         loaded = f'{self.layers.next_data_schema}.{self.raw_table}'
@@ -428,6 +430,18 @@ CREATE TABLE {_ident(self.layers.data_schema)}.published_day (
             logger.log(f'ERROR: {error.diag.message_primary}', is_error=True)
             if error.diag.message_hint:
                 logger.log(error.diag.message_hint, is_error=True)
+            return False
+        return True
+
+    def store_checked_days(self) -> bool:
+        """Stores the checked raw days in the storage of COLUMNAR_STORAGE (util.store_day_partitions)."""
+        try:
+            with cursor_context() as cursor:
+                cursor.execute('SELECT util.store_day_partitions(%s, util.data_set_storage(%s))',
+                               (f'{self.layers.next_data_schema}.{self.raw_table}', config.columnar_storage()))
+                logger.log(cursor.fetchone()[0])
+        except psycopg2.Error as error:
+            logger.log(f'ERROR: {error.diag.message_primary}', is_error=True)
             return False
         return True
 

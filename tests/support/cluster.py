@@ -45,7 +45,7 @@ def _free(port: int) -> bool:
         return probe.connect_ex(('127.0.0.1', port)) != 0
 
 
-def _free_ports(count: int) -> int:
+def free_ports(count: int) -> int:
     """The first of `count` consecutive free ports (the workers listen on the ports after the coordinator's)."""
     for _attempt in range(50):
         with socket.socket() as probe:
@@ -65,7 +65,7 @@ def start() -> dict[str, str]:
     directory = pathlib.Path(tempfile.mkdtemp(prefix='mara-test-citus-', dir='/tmp'))
     os.chmod(directory, 0o755)  # the postgres OS user must reach it
     settings = {'POSTGRES_HOST': '', 'POSTGRES_PASSWORD': '', 'POSTGRES_LOCAL_DIR': str(directory / 'pg'),
-                'POSTGRES_PORT': str(_free_ports(workers + 1)), 'CITUS_WORKERS': str(workers)}
+                'POSTGRES_PORT': str(free_ports(workers + 1)), 'CITUS_WORKERS': str(workers)}
     os.environ.update(settings)
     atexit.register(shutil.rmtree, directory, ignore_errors=True)
     atexit.register(_script, 'postgres.sh', 'stop')  # runs before the removal (last registered, first run)

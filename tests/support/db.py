@@ -147,14 +147,15 @@ def scratch_database(name: str):
 # ---------------------------------------------------------------- clusters of tests' own
 
 @contextlib.contextmanager
-def cluster_of_its_own():
+def cluster_of_its_own(citus_workers: int = 0):
     """Yields the settings of a throw-away project-local cluster for .scripts/postgres.sh (POSTGRES_LOCAL_DIR: a
-    folder of its own below /tmp, which the postgres OS user can reach; a free port), so that a test that stops
-    its server never stops the developer's. The cluster is stopped and its folder removed at the end."""
-    from tests.support.servers import free_port
+    folder of its own below /tmp, which the postgres OS user can reach; free ports), so that a test that stops
+    its server never stops the developer's. With `citus_workers`, `postgres.sh citus` makes it a Citus coordinator
+    with that many worker clusters (on the ports after the coordinator's). Stopped and removed at the end."""
     directory = pathlib.Path(tempfile.mkdtemp(prefix='mara-test-cluster-', dir='/tmp'))
     os.chmod(directory, 0o755)
-    env = {'POSTGRES_LOCAL_DIR': str(directory / 'pg'), 'POSTGRES_PORT': str(free_port()), 'POSTGRES_HOST': ''}
+    env = {'POSTGRES_LOCAL_DIR': str(directory / 'pg'), 'POSTGRES_PORT': str(cluster.free_ports(citus_workers + 1)),
+           'POSTGRES_HOST': '', 'CITUS_WORKERS': str(citus_workers)}
     try:
         yield env
     finally:

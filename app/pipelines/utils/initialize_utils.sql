@@ -829,16 +829,19 @@ END
 $$;
 
 
--- Drops a `_next` schema of a run that did not publish, on the coordinator and on the worker nodes: a run that a
--- worker's crash cut off can leave the schema on the worker (found by tests/pipelines/test_worker_down.py), and the
--- next run's CREATE SCHEMA would then fail there.
+-- Drops a `_next` schema of a run that did not publish, on the coordinator and on the worker nodes. Where the
+-- coordinator has the schema, Citus drops it on the workers in the same transaction. A run that a worker's crash
+-- cut off can leave the schema on a worker alone, and the next run's CREATE SCHEMA would then fail there: that
+-- copy is dropped by a command on the workers. Never both in one transaction: the command's own connections would
+-- wait for the locks of the propagated drop, for ever (found by tests/pipelines/test_worker_down.py).
 CREATE FUNCTION util.drop_next_schema(schema_name TEXT)
   RETURNS VOID
   LANGUAGE plpgsql
 AS $$
 BEGIN
-  EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', schema_name);
-  IF util.has_worker_nodes() THEN
+  IF to_regnamespace(schema_name) IS NOT NULL THEN
+    EXECUTE format('DROP SCHEMA %I CASCADE', schema_name);
+  ELSIF util.has_worker_nodes() THEN
     PERFORM run_command_on_workers(format('DROP SCHEMA IF EXISTS %I CASCADE', schema_name));
   END IF;
 END
@@ -889,6 +892,32 @@ BEGIN
     RETURN 'columnar';
   END IF;
   RAISE EXCEPTION 'COLUMNAR_STORAGE=%: use auto, on or off', setting;
+END
+$$;
+
+
+-- Stores the checked raw day partitions of a `_next` table in `storage` (see util.data_set_storage), before the
+-- build reads them and the publish moves them to the data schema. They are loaded as heap because the quality
+-- gates number their rows by ctid (util.check_loaded_files), which columnar storage lacks; after the gates they
+-- are only read. Rewriting a day costs about as much as loading it; columnar storage keeps a raw day in about a
+-- fifth of the space (docs/warehouse.md, "Storage and distribution").
+CREATE FUNCTION util.store_day_partitions(partitioned REGCLASS, storage TEXT)
+  RETURNS TEXT
+  LANGUAGE plpgsql
+AS $$
+DECLARE
+  day_partition REGCLASS;
+  rewritten INTEGER := 0;
+BEGIN
+  FOR day_partition IN
+    SELECT partition_table FROM util.day_partitions(partitioned)
+      JOIN pg_class ON pg_class.oid = partition_table JOIN pg_am ON pg_am.oid = pg_class.relam
+    WHERE amname <> storage ORDER BY day_id
+  LOOP
+    EXECUTE format('ALTER TABLE %s SET ACCESS METHOD %I', day_partition, storage);
+    rewritten := rewritten + 1;
+  END LOOP;
+  RETURN format('%s: %s stored as %s', partitioned, util.number_of(rewritten, 'day partition'), storage);
 END
 $$;
 

@@ -1,0 +1,103 @@
+"""A Citus worker node that goes down in the middle of a run: the run fails and names the node, nothing of the run
+is published, and once the worker is back the next run builds the warehouse of the files.
+
+The test has a coordinator and two workers of its own (started by .scripts/postgres.sh citus, as `make citus
+CITUS_WORKERS=2` does, on free ports), since it stops one of them: the development warehouse and the session's
+clusters are never touched. It runs in the default session only: it brings its own Citus cluster in every mode.
+"""
+
+import datetime
+import pathlib
+import re
+import subprocess
+
+import mara_db.dbs
+import pytest
+
+from app import data_sets
+from app.sample_data import generate, generator
+from tests.support import commands, db
+from tests.support.warehouse import assert_succeeded, output, read_day_files, run_etl, start_etl, sums
+
+FIRST_DAY = datetime.date(2018, 4, 1)
+DAYS = 3
+CHANGED_DAY = datetime.date(2018, 4, 2)
+ENV = {'FIRST_DATE': '2018-04-01', 'LAST_DATE': '2018-04-03'}
+ROWS = 2000
+# A moment of the pypi pipeline after its files are loaded, before it builds in the distributed tables.
+MOMENT = 'pypi / check_download_counts:'
+
+DOWNLOADS_PER_DAY = 'SELECT day_fk, sum(number_of_downloads) FROM pypi_dim.download_counts GROUP BY 1 ORDER BY 1'
+
+
+@pytest.fixture
+def citus_cluster(databases, monkeypatch):
+    """The settings of a coordinator with two workers of the test's own, this session's databases set up on it;
+    mara's settings and the ETL's environment point at it while the test runs."""
+    with db.cluster_of_its_own(citus_workers=2) as cluster:
+        started = commands.script('postgres.sh', 'citus', env=cluster, timeout=300)
+        assert started.returncode == 0, started.stdout + started.stderr
+        for name, value in cluster.items():
+            monkeypatch.setenv(name, value)
+        mara_db.dbs.db.cache_clear()  # mara's database settings, read again with the cluster's port
+        try:
+            db.set_up()
+            yield cluster
+        finally:
+            mara_db.dbs.db.cache_clear()
+            monkeypatch.undo()
+            mara_db.dbs.db.cache_clear()
+
+
+def _worker(cluster: dict, number: int) -> tuple[pathlib.Path, int]:
+    """(data folder, port) of a worker cluster, as .scripts/postgres.sh citus made it."""
+    base = pathlib.Path(cluster['POSTGRES_LOCAL_DIR'])
+    return base / f'worker-{number}' / 'data', int(cluster['POSTGRES_PORT']) + number
+
+
+def _crash(data: pathlib.Path) -> None:
+    """Stops a worker as a crash or a lost machine would: immediately, without a checkpoint."""
+    pg_ctl = pathlib.Path(subprocess.run(['pg_config', '--bindir'], capture_output=True, text=True,
+                                         check=True).stdout.strip()) / 'pg_ctl'
+    subprocess.run(['runuser', '-u', 'postgres', '--', str(pg_ctl), 'stop', f'--pgdata={data}', '--mode=immediate',
+                    '--wait'], check=True, capture_output=True)
+
+
+def _file_sums(data_dir: pathlib.Path) -> list[tuple]:
+    """DOWNLOADS_PER_DAY computed from the files alone."""
+    rows = read_day_files(data_dir, data_sets.PYPI, FIRST_DAY, FIRST_DAY + datetime.timedelta(days=DAYS - 1))
+    return sorted(sums(rows, lambda row: int(row['day_id']), 'number_of_downloads').items())
+
+
+def test_a_worker_that_goes_down_fails_the_run_and_the_next_run_recovers(citus_cluster, tmp_path):
+    assert db.query('SELECT count(*) FROM pg_dist_node WHERE noderole = %s AND nodeport <> %s',
+                    ('primary', int(citus_cluster['POSTGRES_PORT']))) == [(2,)]
+    generate(tmp_path, FIRST_DAY, DAYS, ROWS, ROWS, seed=3)
+    assert_succeeded(run_etl(tmp_path, **ENV))
+    published = db.query(DOWNLOADS_PER_DAY)
+    assert published == _file_sums(tmp_path)
+
+    generator.write_file(data_sets.PYPI.path(tmp_path, CHANGED_DAY, data_sets.PYPI.versions[0]), 'pypi',
+                         CHANGED_DAY, ROWS + 7, 7)
+    data, port = _worker(citus_cluster, 2)
+    run = start_etl(tmp_path, **ENV, stderr=subprocess.STDOUT)
+    lines = []
+    for line in run.stdout:
+        lines.append(line)
+        if MOMENT in line:
+            _crash(data)
+            break
+    rest, _ = run.communicate(timeout=300)
+    text = ''.join(lines) + rest
+    assert run.returncode != 0, text[-4000:]
+    # Citus's own error names the node; the task that hit it fails, and with it the run
+    assert re.search(rf'^pypi / \S+: ERROR:  connection to the remote node postgres@127\.0\.0\.1:{port} failed with '
+                     'the following error: Connection refused$', text, re.MULTILINE), text[-4000:]
+    assert 'Traceback' not in text, text[-4000:]
+
+    started = commands.script('postgres.sh', 'start', env=citus_cluster)
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert db.query(DOWNLOADS_PER_DAY) == published  # nothing of the failed run was published
+    result = run_etl(tmp_path, **ENV)
+    assert_succeeded(result)
+    assert db.query(DOWNLOADS_PER_DAY) == _file_sums(tmp_path) != published, output(result)[-3000:]
