@@ -8,6 +8,8 @@ import mara_db.dbs
 import psycopg2
 from mara_page import _, bootstrap, navigation, response
 
+from app import data_quality as checks
+
 blueprint = flask.Blueprint('data_quality', __name__, url_prefix='/data-quality')
 
 # Rows of failed and flagged checks shown, newest days first.
@@ -58,8 +60,12 @@ FROM data_quality.day_check WHERE NOT passed ORDER BY day_id DESC, data_set, che
               _.td[escape(details or '')], _.td(style='white-space:nowrap')[f'{checked:%Y-%m-%d %H:%M}']]
          for day, data_set, file_name, check_name, severity, details, checked in problems]) if problems \
         else _.p[_.i['Every checked file passed every check.']]
+    pypi = next((row for row in summary if row[0] == 'pypi'), None)
+    caveat = checks.pypi_undercount_note(pypi[2], pypi[3]) if pypi else None
     return response.Response(
         title='Data quality',
         html=[bootstrap.card(header_left='Checked days', body=overview),
+              bootstrap.card(header_left='A known gap of the source', body=_.p(id='caveat')[escape(caveat)])
+              if caveat else '',
               bootstrap.card(header_left='Failed checks (errors: the day was not published) and flags (warnings: '
                                          'the day was published)', body=found)])
