@@ -277,7 +277,9 @@ AS $$
 DECLARE
   reference RECORD;
 BEGIN
-  CREATE TEMPORARY TABLE IF NOT EXISTS lost_reference (referenced REGCLASS, key BIGINT) ON COMMIT DROP;
+  -- `referenced` is the table's name, not a REGCLASS: with Citus worker nodes the SELECT below runs on the
+  -- workers, which would turn a REGCLASS constant into the OID of their own copy of the table.
+  CREATE TEMPORARY TABLE IF NOT EXISTS lost_reference (referenced TEXT, key BIGINT) ON COMMIT DROP;
   FOR reference IN
     SELECT confrelid::REGCLASS AS referenced,
            (SELECT attname FROM pg_attribute WHERE attrelid = conrelid AND attnum = conkey[1]) AS fk_column
@@ -288,7 +290,7 @@ BEGIN
       AND NOT (nspname = 'time' AND relname = 'day')
       AND (outside_schema IS NULL OR relnamespace <> to_regnamespace(outside_schema))
   LOOP
-    EXECUTE format('INSERT INTO lost_reference SELECT %L::REGCLASS, key FROM (SELECT %I AS key FROM %s %s) AS lost '
+    EXECUTE format('INSERT INTO lost_reference SELECT %L, key FROM (SELECT %I AS key FROM %s %s) AS lost '
                    'WHERE key IS NOT NULL',
                    reference.referenced, reference.fk_column, old,
                    CASE WHEN new IS NULL THEN ''
@@ -477,7 +479,8 @@ DECLARE
   candidates BIGINT[];
 BEGIN
   IF to_regclass('pg_temp.lost_reference') IS NOT NULL THEN
-    SELECT array_agg(DISTINCT key) INTO candidates FROM lost_reference WHERE referenced = dimension AND key <> -1;
+    SELECT array_agg(DISTINCT key) INTO candidates FROM lost_reference
+    WHERE referenced = dimension::TEXT AND key <> -1;
   END IF;
   RETURN format('%s: %s members deleted that nothing references any more',
                 dimension, CASE WHEN candidates IS NULL THEN 0 ELSE util.delete_unreferenced(dimension, candidates) END);
