@@ -92,6 +92,7 @@ def test_all_foreign_keys_are_declared_and_validated(query):
     foreign_keys = set(query("""
 SELECT conrelid::REGCLASS::TEXT, attname, confrelid::REGCLASS::TEXT, convalidated
 FROM pg_constraint JOIN pg_attribute ON attrelid = conrelid AND attnum = conkey[1]
+  JOIN pg_class ON pg_class.oid = conrelid  -- Citus hides its shards from pg_class (not from pg_constraint)
 WHERE contype = 'f' AND conparentid = 0 AND connamespace = 'pypi_dim'::REGNAMESPACE"""))
     assert foreign_keys == {
         ('pypi_dim.download_counts', 'day_fk', '"time".day', True),
