@@ -11,7 +11,6 @@ import pathlib
 import re
 import subprocess
 
-import mara_db.dbs
 import pytest
 
 from app import data_sets
@@ -37,16 +36,8 @@ def citus_cluster(databases, monkeypatch):
     with db.cluster_of_its_own(citus_workers=2) as cluster:
         started = commands.script('postgres.sh', 'citus', env=cluster, timeout=300)
         assert started.returncode == 0, started.stdout + started.stderr
-        for name, value in cluster.items():
-            monkeypatch.setenv(name, value)
-        mara_db.dbs.db.cache_clear()  # mara's database settings, read again with the cluster's port
-        try:
-            db.set_up()
+        with db.sessions_on(cluster, monkeypatch):
             yield cluster
-        finally:
-            mara_db.dbs.db.cache_clear()
-            monkeypatch.undo()
-            mara_db.dbs.db.cache_clear()
 
 
 def _worker(cluster: dict, number: int) -> tuple[pathlib.Path, int]:

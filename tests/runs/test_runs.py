@@ -231,17 +231,9 @@ def control_on_a_cluster_of_its_own(databases, monkeypatch, tmp_path):
     with db.cluster_of_its_own() as cluster:
         started = commands.script('postgres.sh', 'start', env=cluster)
         assert started.returncode == 0, started.stdout + started.stderr
-        for name, value in cluster.items():
-            monkeypatch.setenv(name, value)
-        mara_db.dbs.db.cache_clear()  # mara's database settings, read again with the cluster's port
-        try:
-            db.set_up()
+        with db.sessions_on(cluster, monkeypatch):
             yield run_control.RunControl(tmp_path), cluster, session_server
             assert not run_control.processes_of_the_test_app(), 'a run of the test app is still running'
-        finally:
-            mara_db.dbs.db.cache_clear()
-            monkeypatch.undo()
-            mara_db.dbs.db.cache_clear()
 
 
 def _started_at(server) -> datetime.datetime:

@@ -161,3 +161,20 @@ def cluster_of_its_own(citus_workers: int = 0):
     finally:
         commands.script('postgres.sh', 'stop', env=env)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def sessions_on(cluster: dict, monkeypatch):
+    """Points mara's settings and every program the test starts at `cluster` (settings of `cluster_of_its_own`,
+    started), with this session's databases set up on it; back to the session's server at the end."""
+    import mara_db.dbs
+    for name, value in cluster.items():
+        monkeypatch.setenv(name, value)
+    mara_db.dbs.db.cache_clear()  # mara's database settings, read again with the cluster's port
+    try:
+        set_up()
+        yield
+    finally:
+        mara_db.dbs.db.cache_clear()
+        monkeypatch.undo()
+        mara_db.dbs.db.cache_clear()
