@@ -179,7 +179,11 @@ def time_etl(env: dict, label: str) -> tuple[float, int]:
                              'run'], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if result.returncode:
-        sys.exit(f'{label}: the ETL failed\n{result.stdout[-5000:]}\n{result.stderr[-5000:]}')
+        # The whole output to a file: the failed node's error is often far above the run's last lines.
+        log = pathlib.Path(tempfile.gettempdir()) / f'benchmark-failed-run-{os.getpid()}.log'
+        log.write_text(result.stdout + result.stderr)
+        errors = [line for line in (result.stdout + result.stderr).splitlines() if 'ERROR' in line]
+        sys.exit(f'{label}: the ETL failed; its output is in {log}. Its errors:\n' + '\n'.join(errors[:20]))
     print(f'    {label}: {seconds:.2f} s (load average {os.getloadavg()[0]:.2f})')
     return seconds, int(psql(env, env['MARA_DB'], 'SELECT max(run_id) FROM data_integration_run'))
 

@@ -1,5 +1,6 @@
-"""A Citus worker node that goes down in the middle of a run: the run fails and names the node, nothing of the run
-is published, and once the worker is back the next run builds the warehouse of the files.
+"""The warehouse on a Citus coordinator with worker nodes, where one node does not suffice: a worker that goes down
+in the middle of a run (the run fails and names the node, nothing of the run is published, and once the worker is
+back the next run builds the warehouse of the files), and dimensions filled by parallel query plans.
 
 The test has a coordinator and two workers of its own (started by .scripts/postgres.sh citus, as `make citus
 CITUS_WORKERS=2` does, on free ports), since it stops one of them: the development warehouse and the session's
@@ -92,3 +93,26 @@ def test_a_worker_that_goes_down_fails_the_run_and_the_next_run_recovers(citus_c
     result = run_etl(tmp_path, **ENV)
     assert_succeeded(result)
     assert db.query(DOWNLOADS_PER_DAY) == _file_sums(tmp_path) != published, output(result)[-3000:]
+
+
+# Costs that make PostgreSQL plan a parallel scan even of the test's few rows, as it does at the benchmark volume.
+PARALLEL_PLANS = {'parallel_setup_cost': 0, 'parallel_tuple_cost': 0, 'min_parallel_table_scan_size': 0}
+# Enough project versions that Citus copies them into the coordinator's copy of pypi_dim_next.project_version
+# before the SELECT ends (it copies into a local copy by the megabyte); with fewer, all at the end.
+PYPI_ROWS_PER_DAY = 20000
+
+
+def test_dimensions_are_filled_where_the_planner_chooses_parallel_scans(citus_cluster, tmp_path):
+    # Before util.fill_reference_tables_serially, pypi / transform_dimensions failed here with "cannot assign XIDs
+    # during a parallel operation" (COPY into the coordinator's copy of pypi_dim_next.project_version)
+    dwh, _mara = db.session_databases()
+    for name, value in PARALLEL_PLANS.items():
+        db.autocommit(f'ALTER DATABASE "{dwh}" SET {name} = {value}')
+    generate(tmp_path, FIRST_DAY, DAYS, PYPI_ROWS_PER_DAY, ROWS, seed=5)
+    result = run_etl(tmp_path, **ENV)
+    assert_succeeded(result)
+    assert 'no parallel query in this session: the dimensions are Citus reference tables' in output(result)
+    assert db.query(DOWNLOADS_PER_DAY) == _file_sums(tmp_path)
+    assert db.query('SELECT count(*) FROM gh_dim.repo WHERE repo_id <> -1') == [(len({
+        (row['user'], row['repository']) for row in read_day_files(tmp_path, data_sets.GITHUB, FIRST_DAY,
+                                                    FIRST_DAY + datetime.timedelta(days=DAYS - 1))}),)]

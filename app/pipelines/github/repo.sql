@@ -1,6 +1,9 @@
 -- The repositories of the days that this run builds, in the order of their ids: publishing them into gh_dim.repo
 -- (util.publish_members) then looks them up in the order of its index.
 
+-- Rows go into a Citus reference table where the warehouse has worker nodes (see the function).
+SELECT util.fill_reference_tables_serially() AS parallel_query;
+
 BEGIN;
 
 -- Emptied in the same transaction as the insert: with wal_level = minimal (docs/postgresql.conf) the rows are

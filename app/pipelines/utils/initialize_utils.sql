@@ -832,6 +832,26 @@ END
 $$;
 
 
+-- Citus fills a reference table (a dimension, with worker nodes) from an INSERT ... SELECT by running the SELECT
+-- on the coordinator and copying its rows into every node's copy, the coordinator's own included, while the SELECT
+-- still runs. Where PostgreSQL runs that SELECT with parallel workers (it chose to at the benchmark volume), the
+-- copy into the coordinator's copy fails with "cannot assign XIDs during a parallel operation" (Citus 13.2.2 on
+-- PostgreSQL 15). The SQL files that fill dimensions call this first: no parallel workers for the rest of their
+-- session, with worker nodes only. Returns a line for the run output.
+CREATE FUNCTION util.fill_reference_tables_serially()
+  RETURNS TEXT
+  LANGUAGE plpgsql
+AS $$
+BEGIN
+  IF NOT util.has_worker_nodes() THEN
+    RETURN 'parallel query as configured: the dimensions are tables of this node';
+  END IF;
+  PERFORM set_config('max_parallel_workers_per_gather', '0', false);
+  RETURN 'no parallel query in this session: the dimensions are Citus reference tables';
+END
+$$;
+
+
 -- Drops a `_next` schema of a run that did not publish, on the coordinator and on the worker nodes. Where the
 -- coordinator has the schema, Citus drops it on the workers in the same transaction. A run that a worker's crash
 -- cut off can leave the schema on a worker alone, and the next run's CREATE SCHEMA would then fail there: that
