@@ -182,7 +182,7 @@ def time_etl(env: dict, label: str) -> tuple[float, int]:
         # The whole output to a file: the failed node's error is often far above the run's last lines.
         log = pathlib.Path(tempfile.gettempdir()) / f'benchmark-failed-run-{os.getpid()}.log'
         log.write_text(result.stdout + result.stderr)
-        errors = [line for line in (result.stdout + result.stderr).splitlines() if 'ERROR' in line]
+        errors = [line for line in (result.stdout + result.stderr).splitlines() if 'ERROR:' in line]
         sys.exit(f'{label}: the ETL failed; its output is in {log}. Its errors:\n' + '\n'.join(errors[:20]))
     print(f'    {label}: {seconds:.2f} s (load average {os.getloadavg()[0]:.2f})')
     return seconds, int(psql(env, env['MARA_DB'], 'SELECT max(run_id) FROM data_integration_run'))
