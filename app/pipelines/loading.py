@@ -37,6 +37,7 @@ from mara_pipelines.commands.sql import ExecuteSQL
 from mara_pipelines.logging import logger
 
 from app import config, data_quality, data_sets
+from app.pipelines import progress
 from app.runs import outcomes
 
 # DATA_DIR/YYYY/MM/DD/<data set>/<file>
@@ -489,13 +490,23 @@ class LoadDayFile(pipelines.Command):
         self.day = day
         self.version = version
 
+    @property
+    def partition(self) -> str:
+        """The day's partition of the raw table, as SQL."""
+        return (f'{_ident(self.file_pipeline.layers.next_data_schema)}.'
+                f'{_ident(day_partition_name(self.file_pipeline.raw_table, self.day))}')
+
     def statements(self) -> list[str]:
         file_version = next(v for v in self.file_pipeline.data_set.versions if v.version == self.version)
-        partition = (f'{_ident(self.file_pipeline.layers.next_data_schema)}.'
-                     f'{_ident(day_partition_name(self.file_pipeline.raw_table, self.day))}')
         columns = ', '.join(_ident(name) for name in file_version.column_names)
-        return [f'TRUNCATE {partition}',
-                f'COPY {partition} ({columns}) FROM STDIN WITH ({data_sets.copy_options()}, FREEZE true)']
+        return [f'TRUNCATE {self.partition}',
+                f'COPY {self.partition} ({columns}) FROM STDIN WITH ({data_sets.copy_options()}, FREEZE true)']
+
+    def count_rows(self) -> int:
+        """The rows loaded (for the progress of the load; the heap partition was just written, so this is quick)."""
+        with cursor_context() as cursor:
+            cursor.execute(f'SELECT count(*) FROM {self.partition}')
+            return cursor.fetchone()[0]
 
     def shell_command(self) -> str:
         path = shlex.quote(str(pathlib.Path(config.data_dir()) / self.file_name))
@@ -513,7 +524,8 @@ class LoadDayFile(pipelines.Command):
 
 class ReadDayFiles(pipelines.ParallelTask):
     """Loads the planned files (see FilePipeline.plan) in parallel: one task per group of files, balanced
-    by size, at most as many as tasks run at once."""
+    by size, at most as many as tasks run at once. Each loaded file prints the progress of the load (its time
+    left estimated by the bytes loaded)."""
 
     def __init__(self, id: str, description: str, file_pipeline: FilePipeline) -> None:
         super().__init__(id=id, description=description)
@@ -528,11 +540,15 @@ class ReadDayFiles(pipelines.ParallelTask):
         sizes = [0] * len(groups)
         for file_name, day, version, size in files:
             smallest = sizes.index(min(sizes))
-            groups[smallest].append(LoadDayFile(self.file_pipeline, file_name, day, version))
+            groups[smallest].append((LoadDayFile(self.file_pipeline, file_name, day, version), size))
             sizes[smallest] += size
-        for number, commands in enumerate(groups, start=1):
-            sub_pipeline.add(pipelines.Task(id=f'files_{number}', description=f'Loads {len(commands)} files.',
-                                            commands=sorted(commands, key=lambda command: command.day)))
+        step = progress.Progress(planned_days=len(files), planned_work=sum(sizes))
+        for number, loads in enumerate(groups, start=1):
+            commands = []
+            for load, size in sorted(loads, key=lambda load_and_size: load_and_size[0].day):
+                commands += [load, progress.ReportProgress(step, days=1, work=size, count_rows=load.count_rows)]
+            sub_pipeline.add(pipelines.Task(id=f'files_{number}', description=f'Loads {len(loads)} files.',
+                                            commands=commands))
 
     def html_doc_items(self) -> list[tuple[str, str]]:
         data_set = self.file_pipeline.data_set
@@ -544,29 +560,42 @@ class ReadDayFiles(pipelines.ParallelTask):
 
 # ---------------------------------------------------------------- building days
 
-class BuildDays(pipelines.ParallelTask):
-    """Runs SQL files for the days that the run builds (`@days@`: a list of day ids), in parallel chunks of
-    days; no task when no day is planned."""
+# The days that a task of BuildDays builds at most: a run over hundreds of days then reports its progress every
+# few days, and a task's sort of its days' rows stays small; a day's build is seconds, a task's start far less.
+DAYS_PER_BUILD_TASK = 7
 
-    def __init__(self, id: str, description: str, planned_days_table: str, sql_file_names: list[str]) -> None:
+
+class BuildDays(pipelines.ParallelTask):
+    """Runs SQL files for the days that the run builds (`@days@`: a list of day ids), in parallel tasks of at
+    most DAYS_PER_BUILD_TASK consecutive days, each of which prints the progress of the build; no task when no
+    day is planned. `rows_column`: the planned days' rows (counted by the quality gates), for the progress."""
+
+    def __init__(self, id: str, description: str, planned_days_table: str, sql_file_names: list[str],
+                 rows_column: str | None = None) -> None:
         super().__init__(id=id, description=description)
         self.planned_days_table = planned_days_table
         self.sql_file_names = sql_file_names
+        self.rows_column = rows_column
 
     def add_parallel_tasks(self, sub_pipeline: pipelines.Pipeline) -> None:
+        rows = _ident(self.rows_column) if self.rows_column else 'NULL::BIGINT'
         with cursor_context() as cursor:
-            cursor.execute(f'SELECT day_id FROM {self.planned_days_table} ORDER BY day_id')
-            days = [row[0] for row in cursor.fetchall()]
-        number_of_chunks = min(len(days), config.max_parallel_tasks())
-        for chunk in range(number_of_chunks):
-            chunk_days = days[chunk::number_of_chunks]
-            replace = _with_days(chunk_days)
+            cursor.execute(f'SELECT day_id, {rows} FROM {self.planned_days_table} ORDER BY day_id')
+            days = cursor.fetchall()
+        # Work: the rows to build, or the days where they are not counted.
+        step = progress.Progress(planned_days=len(days), planned_work=sum(row or 1 for _day, row in days))
+        for number, first in enumerate(range(0, len(days), DAYS_PER_BUILD_TASK), start=1):
+            chunk = days[first:first + DAYS_PER_BUILD_TASK]
+            chunk_rows = None if self.rows_column is None else sum(row or 0 for _day, row in chunk)
+            replace = _with_days([day for day, _rows in chunk])
             # Numbered like the loading tasks, not named by a day: mara orders a run's tasks by the average
             # run times of the nodes of the same name before, and a name per first day would add one more
             # node to that sum (and to the web UI) with every day.
             sub_pipeline.add(pipelines.Task(
-                id=f'days_{chunk + 1}', description=f'Builds {len(chunk_days)} days from {chunk_days[0]}.',
-                commands=[ExecuteSQLFile(file_name, replace) for file_name in self.sql_file_names]))
+                id=f'days_{number}', description=f'Builds {len(chunk)} days from {chunk[0][0]}.',
+                commands=[*(ExecuteSQLFile(file_name, replace) for file_name in self.sql_file_names),
+                          progress.ReportProgress(step, days=len(chunk), work=sum(row or 1 for _day, row in chunk),
+                                                  count_rows=lambda rows=chunk_rows: rows)]))
 
     def html_doc_items(self) -> list[tuple[str, str]]:
         return [('planned days', _.tt[self.planned_days_table]),

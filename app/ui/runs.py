@@ -25,6 +25,7 @@ from mara_pipelines import config as mara_config
 from mara_pipelines import pipelines
 from mara_pipelines.logging import pipeline_events
 
+from app.pipelines import progress
 from app.runs import background, event_log, outcomes, records
 from app.runs import lock as run_lock
 
@@ -121,13 +122,15 @@ def _assets() -> dict:
 def _live_view(run: dict, live_id: int | None, height_class: str, reload_when_finished: bool = False):
     """The output, timeline, system statistics and task cards of a run, filled from its event stream."""
     options = {'eventsUrl': flask.url_for('app_runs.run_events', run_id=run['run_id']),
+               'progressPrefix': progress.PREFIX,
                'baseUrl': flask.url_for('mara_pipelines.node_page', path=''), 'nodePath': run['node_path'],
                'serverTime': time.time() * 1000, 'reloadWhenFinished': reload_when_finished}
     return [
         _.div(class_='row')[
             _.div(class_='col-lg-7')[
                 bootstrap.card(header_left=[_status_badge(_status(run, live_id), 'run-status'), ' ',
-                                            _.span(id='run-summary')[' ']],
+                                            _.span(id='run-summary')[' '],
+                                            _.div(id='run-progress', class_='run-progress')[' ']],
                                header_right=_controls(run, live_id),
                                body=_.div(id='main-output-area', class_=f'run-output {height_class}')[' '])],
             _.div(class_='col-lg-5 scroll-container')[

@@ -173,3 +173,31 @@ def test_without_permission_there_is_no_run_button_and_no_run(browser, history):
         assert response.status == 403
         assert 'disabled' in page.content()
         page.context.close()
+
+
+def test_the_run_page_shows_how_far_a_step_over_many_days_got(browser, history):
+    """Two GitHub files changed, the second not gzip: one task loads them in order (MAX_PARALLEL_TASKS=1), and the
+    run's header shows the load's progress after the first file, which stays there, stopped, when the second fails."""
+    import datetime
+
+    from app import data_sets
+    changed, broken = (next(path for version in reversed(data_sets.GITHUB.versions)
+                            if (path := data_sets.GITHUB.path(history.data_dir, day, version)).exists())
+                       for day in (history.last_day - datetime.timedelta(days=1), history.last_day))
+    originals = {path: path.read_bytes() for path in (changed, broken)}
+    try:
+        rows = generator.write_file(changed, 'github', history.last_day - datetime.timedelta(days=1),
+                                    generator.MIN_ROWS + 3, seed=99).rows
+        broken.write_bytes(b'not gzip\n')
+        with gunicorn(workers=1, env={**history.settings, 'MAX_PARALLEL_TASKS': '1'}) as base_url:
+            page = new_page(browser, base_url)
+            _open(page, '/runs/new?path=github')
+            page.locator('#start-form button').click()
+            page.wait_for_url(re.compile(r'/runs/\d+$'))
+            page.locator('#run-status', has_text='failed').wait_for(timeout=180_000)
+            assert re.fullmatch(rf'read_repo_activity: 1 of 2 days \(50 %\), {rows} rows in \d+ s.*, stopped',
+                                page.locator('#run-progress').inner_text()), page.locator('#run-progress').inner_text()
+            page.context.close()
+    finally:
+        for path, content in originals.items():
+            path.write_bytes(content)

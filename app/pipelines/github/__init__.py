@@ -43,7 +43,7 @@ def pipeline() -> Pipeline:
 
     github.add(BuildDays(
         'transform_repo_activity', 'Builds the repository activity facts and the flat data set, by days.',
-        planned_days_table='github_data_next.planned_day',
+        planned_days_table='github_data_next.planned_day', rows_column='number_of_rows',
         sql_file_names=['repo_activity.sql', 'repo_activity_data_set.sql']),
         upstreams=['check_repo_activity'])
 

@@ -44,7 +44,7 @@ def pipeline() -> Pipeline:
 
     pypi.add(BuildDays(
         'transform_download_counts', 'Builds the facts, daily project downloads and the flat data set, by days.',
-        planned_days_table='pypi_data_next.planned_day',
+        planned_days_table='pypi_data_next.planned_day', rows_column='number_of_rows',
         sql_file_names=['download_counts.sql', 'daily_project_downloads.sql', 'download_counts_data_set.sql']),
         upstreams=['check_download_counts'])
 

@@ -11,6 +11,8 @@
  * @param options.nodePath   the path of the run's pipeline
  * @param options.serverTime the server's time when it rendered the page (ms), to tell the browser's clock offset
  * @param options.reloadWhenFinished whether to load the page again when the run has finished (the Runs page)
+ * @param options.progressPrefix how the progress lines of a step over many days start (app/pipelines/progress.py):
+ *                               the latest of each running step is shown in the header
  */
 function followRun(options) {
     var output = $('#main-output-area');
@@ -21,6 +23,22 @@ function followRun(options) {
     var statistics = document.getElementById('system-stats-chart') ? new SystemStatsChart('system-stats-chart') : null;
     var finished = false;
     var scrollPending = false;
+    var progress = {};  // the latest progress line of each step that has not finished, by the step's path
+
+    function showProgress(event) {  // null: draws the lines again
+        if (event) {
+            var step = event.node_path.slice(level, -1).join(' / ');  // the step of the task that printed it
+            var text = event.message.slice(options.progressPrefix.length);
+            if (/, done$/.test(text)) {
+                delete progress[step];
+            } else {
+                progress[step] = text;
+            }
+        }
+        $('#run-progress').empty().append(Object.keys(progress).sort().map(function (name) {
+            return $('<div/>').text(name + ': ' + progress[name]);
+        }));
+    }
 
     function nodeId(path) {
         return 'node-' + path.join('_');
@@ -66,6 +84,9 @@ function followRun(options) {
     }
 
     on('Output', function (event) {
+        if (event.message.indexOf(options.progressPrefix) === 0) {
+            showProgress(event);
+        }
         var follow = atBottom(output[0]);
         var message = formatNodeOutput(event.message, event.format, event.is_error);
         output.append($('<div/>').append(nodeLinks(options.baseUrl, event.node_path, level, true)).append(message.clone()));
@@ -139,6 +160,10 @@ function followRun(options) {
         if ($('#run-status').text() == 'running') {
             $('#run-status').text(event.succeeded ? 'succeeded' : 'failed').css('color', event.succeeded ? 'green' : 'red');
         }
+        for (var step in progress) {  // a step that did not get to its end
+            progress[step] = progress[step].replace(/, about .* left$/, ', stopped');
+        }
+        showProgress(null);
         $('#cancel-form').hide();
         $('body').addClass('run-finished');
         redraw();
