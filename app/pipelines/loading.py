@@ -582,8 +582,10 @@ class BuildDays(pipelines.ParallelTask):
         with cursor_context() as cursor:
             cursor.execute(f'SELECT day_id, {rows} FROM {self.planned_days_table} ORDER BY day_id')
             days = cursor.fetchall()
-        # Work: the rows to build, or the days where they are not counted.
-        step = progress.Progress(planned_days=len(days), planned_work=sum(row or 1 for _day, row in days))
+        def work(some_days: list) -> int:  # the rows to build, or the days where they are not counted
+            return sum(rows or 1 for _day, rows in some_days)
+
+        step = progress.Progress(planned_days=len(days), planned_work=work(days))
         for number, first in enumerate(range(0, len(days), DAYS_PER_BUILD_TASK), start=1):
             chunk = days[first:first + DAYS_PER_BUILD_TASK]
             chunk_rows = None if self.rows_column is None else sum(row or 0 for _day, row in chunk)
@@ -594,7 +596,7 @@ class BuildDays(pipelines.ParallelTask):
             sub_pipeline.add(pipelines.Task(
                 id=f'days_{number}', description=f'Builds {len(chunk)} days from {chunk[0][0]}.',
                 commands=[*(ExecuteSQLFile(file_name, replace) for file_name in self.sql_file_names),
-                          progress.ReportProgress(step, days=len(chunk), work=sum(row or 1 for _day, row in chunk),
+                          progress.ReportProgress(step, days=len(chunk), work=work(chunk),
                                                   count_rows=lambda rows=chunk_rows: rows)]))
 
     def html_doc_items(self) -> list[tuple[str, str]]:

@@ -119,7 +119,6 @@ def test_dimensions_are_filled_where_the_planner_chooses_parallel_scans(citus_cl
                                                     FIRST_DAY + datetime.timedelta(days=DAYS - 1))}),)]
 
 
-
 # Scans of the shards of the GitHub facts' day partitions on a worker node (Citus hides shards from other sessions).
 FACT_SHARD_SCANS = """
 SELECT coalesce(sum(seq_scan + coalesce(idx_scan, 0)), 0)::BIGINT FROM pg_stat_user_tables

@@ -36,14 +36,19 @@ def write_day(data_dir: pathlib.Path, data_set: data_sets.DataSet, day: datetime
     return path
 
 
+def newest_day_file(data_dir: pathlib.Path, data_set: data_sets.DataSet, day: datetime.date) -> pathlib.Path | None:
+    """The file of the day that the pipelines read: of the newest version there is, or None."""
+    files = [data_set.path(data_dir, day, version) for version in reversed(data_set.versions)]
+    return next((path for path in files if path.exists()), None)
+
+
 def read_day_files(data_dir: pathlib.Path, data_set: data_sets.DataSet, first: datetime.date,
                    last: datetime.date) -> list[dict]:
     """The rows of the files that the pipelines read: per day within first..last, the newest version."""
     rows = []
     for day_folder in sorted(pathlib.Path(data_dir).glob(f'*/*/*/{data_set.name}')):
         day = datetime.date(*map(int, day_folder.relative_to(data_dir).parts[:3]))
-        files = [data_set.path(data_dir, day, version) for version in reversed(data_set.versions)]
-        newest = next((path for path in files if path.exists()), None)
+        newest = newest_day_file(data_dir, data_set, day)
         if newest and first <= day <= last:
             rows.extend(data_sets.read_rows(newest))
     return rows

@@ -15,7 +15,7 @@ from app.pipelines import root_pipeline
 from app.sample_data import generator
 from tests.browser import chart_points, new_page
 from tests.support.servers import first_sql_task, gunicorn
-from tests.support.warehouse import assert_succeeded, built_from_sample, run_etl
+from tests.support.warehouse import assert_succeeded, built_from_sample, newest_day_file, run_etl
 
 STAR_SCHEMAS = ['pp_dim', 'pypi_dim', 'gh_dim', 'time']
 
@@ -181,8 +181,7 @@ def test_the_run_page_shows_how_far_a_step_over_many_days_got(browser, history):
     import datetime
 
     from app import data_sets
-    changed, broken = (next(path for version in reversed(data_sets.GITHUB.versions)
-                            if (path := data_sets.GITHUB.path(history.data_dir, day, version)).exists())
+    changed, broken = (newest_day_file(history.data_dir, data_sets.GITHUB, day)
                        for day in (history.last_day - datetime.timedelta(days=1), history.last_day))
     originals = {path: path.read_bytes() for path in (changed, broken)}
     try:

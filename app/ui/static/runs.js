@@ -25,19 +25,21 @@ function followRun(options) {
     var scrollPending = false;
     var progress = {};  // the latest progress line of each step that has not finished, by the step's path
 
-    function showProgress(event) {  // null: draws the lines again
-        if (event) {
-            var step = event.node_path.slice(level, -1).join(' / ');  // the step of the task that printed it
-            var text = event.message.slice(options.progressPrefix.length);
-            if (/, done$/.test(text)) {
-                delete progress[step];
-            } else {
-                progress[step] = text;
-            }
-        }
+    function drawProgress() {
         $('#run-progress').empty().append(Object.keys(progress).sort().map(function (name) {
             return $('<div/>').text(name + ': ' + progress[name]);
         }));
+    }
+
+    function showProgress(event) {
+        var step = event.node_path.slice(level, -1).join(' / ');  // the step of the task that printed it
+        var text = event.message.slice(options.progressPrefix.length);
+        if (/, done$/.test(text)) {
+            delete progress[step];
+        } else {
+            progress[step] = text;
+        }
+        drawProgress();
     }
 
     function nodeId(path) {
@@ -163,7 +165,7 @@ function followRun(options) {
         for (var step in progress) {  // a step that did not get to its end
             progress[step] = progress[step].replace(/, about .* left$/, ', stopped');
         }
-        showProgress(null);
+        drawProgress();
         $('#cancel-form').hide();
         $('body').addClass('run-finished');
         redraw();
