@@ -128,8 +128,10 @@ def get(run_id: int) -> dict | None:
     return rows[0] if rows else None
 
 
-def last_runs(limit: int) -> list[dict]:
-    return _rows(f'{_RUNS} ORDER BY r.run_id DESC LIMIT %s', (limit,))
+def last_runs(limit: int, before: int | None = None) -> list[dict]:
+    """The newest `limit` runs, or those that started before the run `before`; newest first."""
+    return _rows(f'{_RUNS} WHERE %(before)s IS NULL OR r.run_id < %(before)s ORDER BY r.run_id DESC LIMIT %(limit)s',
+                 {'before': before, 'limit': limit})
 
 
 def open_runs(cursor) -> list[dict]:

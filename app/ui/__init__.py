@@ -2,7 +2,7 @@
 
 import flask
 
-from app.ui import data_quality, runs
+from app.ui import data_quality, reuse, runs  # noqa: F401  (reuse: what requests keep for the next ones)
 
 blueprint = flask.Blueprint('app_ui', __name__, static_folder='static', url_prefix='/app-ui')
 

@@ -32,7 +32,7 @@ from app.runs import lock as run_lock
 blueprint = flask.Blueprint('app_runs', __name__, url_prefix='/runs')
 
 
-LAST_RUNS = 20  # how many runs the Runs page lists
+LAST_RUNS = 20  # how many runs a page of the Runs page lists; older ones are a page further
 _POLL_SECONDS = 0.2  # how often an event stream looks for new lines in a run's log
 _CHECK_SECONDS = 1  # how often it checks that the run is still in progress
 _KEEPALIVE_SECONDS = 15  # a comment line now and then tells a stream that its browser has gone
@@ -168,15 +168,19 @@ def _rerun_form():
 
 @blueprint.route('')
 def runs_page():
+    """The run in progress, then the last runs; `?before=N`: the runs before run N."""
+    before = flask.request.args.get('before', type=int)
     live_id = _live_run_id()
-    runs = records.last_runs(LAST_RUNS)
-    current = next((run for run in runs if run['run_id'] == live_id), None) or (live_id and records.get(live_id))
+    runs = records.last_runs(LAST_RUNS + 1, before)  # one more tells whether there are older ones
+    runs, older = runs[:LAST_RUNS], len(runs) > LAST_RUNS
+    current = live_id and records.get(live_id)
     if current:
         top = [_.h5[_.a(href=flask.url_for('app_runs.run_page', run_id=current['run_id']))[
             f"Run {current['run_id']}"], f": {_escape(_what(current))}, started by {_escape(current['started_by'])}"],
             _live_view(current, live_id, 'runs-page-output', reload_when_finished=True)]
     else:
-        rerun = _rerun_form() if runs and _status(runs[0], None) != 'succeeded' and _may_start_runs() else ''
+        last = runs[0] if runs and before is None else (records.last_runs(1) or [None])[0]
+        rerun = _rerun_form() if last and _status(last, None) != 'succeeded' and _may_start_runs() else ''
         top = bootstrap.card(header_left='No run in progress', header_right=rerun)
     rows = [_.tr[
         _.td[_.a(href=flask.url_for('app_runs.run_page', run_id=run['run_id']))[str(run['run_id'])]],
@@ -188,9 +192,23 @@ def runs_page():
              _.div(class_='run-reason')[_escape(run['reason'] or '')]],
         _.td[_counts(run)]] for run in runs]
     return response.Response(
-        html=[top, bootstrap.card(header_left='Last runs', body=bootstrap.table(
-            ['Run', 'What', 'Started by', 'Started', 'Duration', 'Outcome', 'Tasks'], rows, id='last-runs'))],
+        html=[top, bootstrap.card(
+            header_left='Last runs' if before is None else f'Runs before run {before}',
+            header_right=_pages_of_runs(runs, before, older),
+            body=bootstrap.table(['Run', 'What', 'Started by', 'Started', 'Duration', 'Outcome', 'Tasks'], rows,
+                                 id='last-runs'))],
         title='Runs', **_assets())
+
+
+def _pages_of_runs(runs: list[dict], before: int | None, older: bool) -> list:
+    """Links to the newest runs and to the page of older runs, where there are such."""
+    links = []
+    if before is not None:
+        links.append(_.a(id='newest-runs', href=flask.url_for('app_runs.runs_page'))['Newest runs'])
+    if older:
+        links.append(_.a(id='older-runs', style='margin-left:1em',
+                         href=flask.url_for('app_runs.runs_page', before=runs[-1]['run_id']))['Older runs'])
+    return links
 
 
 def _run_or_404(run_id: int) -> dict:

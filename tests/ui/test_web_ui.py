@@ -172,3 +172,34 @@ WHERE n.run_id = %s AND n.node_path = %s ORDER BY s.timestamp''', (run_id, [pipe
     with client.application.test_request_context():
         client.application.preprocess_request()  # logs the request in (app/access.py), as for every request
         assert mara_pipelines.ui.last_runs.system_stats(path=pipeline_id, run_id=run_id) == ''
+
+
+@pytest.fixture
+def many_finished_runs(mara_db_query, databases) -> list[int]:
+    """45 finished runs of the utils pipeline recorded in mara's run log (newest last), taken out again after."""
+    ids = [run_id for (run_id,) in mara_db_query(
+        "INSERT INTO data_integration_run (node_path, pid, start_time, end_time, succeeded) "
+        "SELECT '{utils}', 1, now() - make_interval(mins => 50 - n), now() - make_interval(mins => 50 - n), true "
+        "FROM generate_series(1, 45) n ORDER BY n RETURNING run_id")]
+    yield sorted(ids)
+    mara_db_query('DELETE FROM data_integration_run WHERE run_id = ANY(%s)', (ids,))
+
+
+def _listed_runs(page: str) -> list[int]:
+    return [int(run_id) for run_id in re.findall(r'<tr><td><a href="/runs/(\d+)">', page)]
+
+
+def test_the_runs_page_lists_older_runs_a_page_further(client, many_finished_runs):
+    newest_first = many_finished_runs[::-1]
+    page = client.get('/runs').get_data(as_text=True)
+    assert _listed_runs(page) == newest_first[:20]
+    assert 'id="newest-runs"' not in page
+    assert re.findall(r'<a id="older-runs"[^>]* href="([^"]+)"', page) == [f'/runs?before={newest_first[19]}']
+    page = client.get(f'/runs?before={newest_first[19]}').get_data(as_text=True)
+    assert f'Runs before run {newest_first[19]}' in page
+    assert _listed_runs(page) == newest_first[20:40]
+    assert re.findall(r'<a id="newest-runs" href="([^"]+)"', page) == ['/runs']
+    assert re.findall(r'<a id="older-runs"[^>]* href="([^"]+)"', page) == [f'/runs?before={newest_first[39]}']
+    page = client.get(f'/runs?before={newest_first[39]}').get_data(as_text=True)
+    assert _listed_runs(page)[:5] == newest_first[40:45]  # then the session's own runs, older still
+    assert _listed_runs(client.get('/runs?before=oops').get_data(as_text=True)) == newest_first[:20]  # not an id
