@@ -16,7 +16,7 @@ GUNICORN_BIND ?= 127.0.0.1:5000
 
 .PHONY: all install-system-packages install-test-packages install-packages update-packages \
         install-citus citus start-db stop-db setup-db psql data sample-data download-data run-etl rebuild run-flask run-gunicorn \
-        test lint benchmark benchmark-storage screenshots load-test clean clean-all install-cron cron-line
+        test lint benchmark benchmark-storage benchmark-seed screenshots load-test clean clean-all install-cron cron-line
 
 ## all: install everything, start PostgreSQL, create the databases, get data and run the ETL
 all: install-system-packages install-packages start-db setup-db data run-etl
@@ -133,6 +133,10 @@ benchmark: install-packages start-db
 ## benchmark-storage: the 30-day benchmark warehouse on heap, columnar and columnar with 2 workers; writes docs/benchmarks/storage.md
 benchmark-storage: install-packages install-citus
 	$(VENV)/bin/python .scripts/benchmark_storage.py
+
+## benchmark-seed: the seed's 485 days at its volume on one Citus node (hours; resumable); writes docs/benchmarks/seed.md
+benchmark-seed: install-packages install-citus
+	$(VENV)/bin/python .scripts/benchmark_seed.py
 
 ## screenshots: pictures of the real web UI for the README (docs/*.png), after an ETL run
 screenshots: install-packages start-db
