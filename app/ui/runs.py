@@ -173,7 +173,7 @@ def runs_page():
     live_id = _live_run_id()
     runs = records.last_runs(LAST_RUNS + 1, before)  # one more tells whether there are older ones
     runs, older = runs[:LAST_RUNS], len(runs) > LAST_RUNS
-    current = live_id and records.get(live_id)
+    current = next((run for run in runs if run['run_id'] == live_id), None) or (live_id and records.get(live_id))
     if current:
         top = [_.h5[_.a(href=flask.url_for('app_runs.run_page', run_id=current['run_id']))[
             f"Run {current['run_id']}"], f": {_escape(_what(current))}, started by {_escape(current['started_by'])}"],
