@@ -230,9 +230,12 @@ def changes(folder: Folder, env: dict, days: int, repeat: int) -> dict:
 
 
 def month_queries(days: int) -> dict[str, str]:
-    """The analyst queries of issue 20 over the last 30 days of the warehouse."""
+    """The analyst queries of issue 20 over the last 30 days of the warehouse. The month is given as day ids of
+    the facts' partition key `day_fk`, so that PostgreSQL reads only its 30 day partitions (docs/warehouse.md); a
+    filter on `time.day._date` read all of them (12.3 s against 2 s allowed at 485 days)."""
     first, last = day(days - 29), day(days)
-    month = f"JOIN time.day ON day_id = day_fk WHERE _date BETWEEN '{first}' AND '{last}'"
+    month = (f"JOIN time.day ON day_id = day_fk "
+             f"WHERE day_fk BETWEEN {first.strftime('%Y%m%d')} AND {last.strftime('%Y%m%d')}")
     return {
         'README query': benchmark_storage.QUERIES['README query'],
         f'top 20 projects by downloads, {first} to {last}': f"""

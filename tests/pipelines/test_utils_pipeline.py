@@ -212,3 +212,47 @@ def test_delete_unreferenced_deletes_exactly_the_rows_that_nothing_references(ut
             dwh('DELETE FROM unreferenced_demo.member WHERE member_id = 2')
     finally:
         dwh(f'DROP SCHEMA unreferenced_demo CASCADE; REVOKE USAGE ON SCHEMA util FROM {role}; DROP ROLE {role}')
+
+
+COUNTED_DEMO_TABLES = """
+CREATE TABLE {schema}.member (member_id BIGINT PRIMARY KEY, name TEXT NOT NULL,
+                              number_of_references INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE {schema}.fact (member_fk BIGINT NOT NULL REFERENCES {schema}.member, day_id INTEGER NOT NULL)
+  PARTITION BY LIST (day_id);
+"""
+
+# The sequential scans of the facts' partitions in this transaction.
+FACT_SCANS = "SELECT sum(seq_scan)::INTEGER FROM pg_stat_xact_user_tables WHERE schemaname = 'counted_demo'"
+
+
+def test_reference_counts_follow_the_published_days_and_spare_the_scan_of_the_facts(utils_run, dwh):
+    """A dimension with `number_of_references`: publishing adds the new days' counts and subtracts those of the
+    days replaced or taken out; the members left at 0 are deleted without reading a day partition of the facts."""
+    dwh('DROP SCHEMA IF EXISTS counted_demo CASCADE; DROP SCHEMA IF EXISTS counted_demo_next CASCADE; '
+        'CREATE SCHEMA counted_demo; CREATE SCHEMA counted_demo_next; '
+        + COUNTED_DEMO_TABLES.format(schema='counted_demo') + COUNTED_DEMO_TABLES.format(schema='counted_demo_next')
+        + 'CREATE TABLE counted_demo.fact_1 PARTITION OF counted_demo.fact FOR VALUES IN (1); '
+          'CREATE TABLE counted_demo.fact_2 PARTITION OF counted_demo.fact FOR VALUES IN (2); '
+          'CREATE TABLE counted_demo_next.fact_2 PARTITION OF counted_demo_next.fact FOR VALUES IN (2); '
+          "INSERT INTO counted_demo.member VALUES (-1, 'Unknown', 0), (1, 'flask', 3), (2, 'django', 1), "
+          "                                       (3, 'numpy', 1); "
+          'INSERT INTO counted_demo.fact VALUES (1, 1), (1, 1), (2, 1), (-1, 1), (1, 2), (3, 2); '
+          # the new version of day 2, and day 1 taken out
+          "INSERT INTO counted_demo_next.member VALUES (3, 'numpy', 2), (4, 'pandas', 1); "
+          'INSERT INTO counted_demo_next.fact VALUES (3, 2), (3, 2), (4, 2)')
+    try:
+        assert dwh("SELECT util.counted_foreign_keys('counted_demo.member')::TEXT") \
+            == [('(counted_demo.fact,member_fk)',)]
+        published = dwh(
+            "SELECT util.publish_members('counted_demo', 'counted_demo_next', 'member'); "
+            "SELECT util.publish_days('counted_demo', 'counted_demo_next', ARRAY[1]); "
+            f"CREATE TEMPORARY TABLE scans_before AS {FACT_SCANS}; "
+            "SELECT util.delete_unreferenced_members('counted_demo.member'), "
+            f"      ({FACT_SCANS}) - (SELECT * FROM scans_before)")
+        assert published == [('counted_demo.member: 2 members deleted that nothing references any more', 0)]
+        # flask: 3 - 2 (day 1) - 1 (the old day 2); numpy: 1 - 1 + 2; the unknown member is not counted
+        assert dwh('SELECT * FROM counted_demo.member ORDER BY 1') \
+            == [(-1, 'Unknown', 0), (3, 'numpy', 2), (4, 'pandas', 1)]
+        assert dwh('SELECT member_fk, count(*) FROM counted_demo.fact GROUP BY 1 ORDER BY 1') == [(3, 2), (4, 1)]
+    finally:
+        dwh('DROP SCHEMA IF EXISTS counted_demo CASCADE; DROP SCHEMA IF EXISTS counted_demo_next CASCADE')

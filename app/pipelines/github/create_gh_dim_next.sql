@@ -14,9 +14,10 @@ CREATE SCHEMA gh_dim_next;
 -- Grain: one GitHub repository (user and repository name). Filled by repo.sql, with the unknown member -1, and
 -- then given its primary key: building the index at once is faster than inserting millions of random hashes.
 CREATE TABLE gh_dim_next.repo (
-  repo_id   BIGINT NOT NULL, -- hashtextextended('user/repository', 0); -1: unknown
-  repo_name TEXT   NOT NULL, -- flask
-  user_name TEXT   NOT NULL  -- pallets; 'Unknown' when the file gave none
+  repo_id              BIGINT  NOT NULL,           -- hashtextextended('user/repository', 0); -1: unknown
+  repo_name            TEXT    NOT NULL,           -- flask
+  user_name            TEXT    NOT NULL,           -- pallets; 'Unknown' when the file gave none
+  number_of_references INTEGER NOT NULL DEFAULT 0  -- days of repo_activity with the repository (util.counted_foreign_keys)
 );
 
 -- Grain: the activity of one repository on one day (one row of a GitHub file). Units: forks, commits, pull

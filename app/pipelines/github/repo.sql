@@ -17,10 +17,12 @@ INSERT INTO gh_dim_next.repo VALUES (-1, 'Unknown', 'Unknown');
 -- without WAL, and 14.8 s hashed.
 SET LOCAL enable_hashagg = off;
 
-INSERT INTO gh_dim_next.repo (repo_id, repo_name, user_name)
-SELECT DISTINCT repo_id, repo_name, user_name
+-- A staging row is a fact row (repo_activity.sql): their number per repository is its reference count.
+INSERT INTO gh_dim_next.repo (repo_id, repo_name, user_name, number_of_references)
+SELECT repo_id, repo_name, user_name, count(*)
 FROM github_data_next.repo_activity_staging
 WHERE repo_id <> -1
+GROUP BY repo_id, repo_name, user_name
 ORDER BY repo_id;
 
 -- Two members with the same id (a hash collision) fail here, instead of merging two repositories.

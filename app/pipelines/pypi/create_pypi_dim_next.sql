@@ -26,19 +26,22 @@ CREATE TABLE pypi_dim_next.project (
 CREATE TABLE pypi_dim_next.project_version (
   project_version_id   BIGINT NOT NULL PRIMARY KEY, -- hashtextextended(project name, tab, version); -1: unknown
   project_fk           BIGINT NOT NULL,
-  project_version_name TEXT   NOT NULL              -- 0.12.2
+  project_version_name TEXT   NOT NULL,             -- 0.12.2
+  number_of_references INTEGER NOT NULL DEFAULT 0   -- rows of download_counts with the version (util.counted_foreign_keys)
 );
 
 -- Grain: one installer (pip, uv, poetry, Browser, ...).
 CREATE TABLE pypi_dim_next.installer (
   installer_id   INTEGER NOT NULL PRIMARY KEY, -- hashtext(installer_name); -1: not reported
-  installer_name TEXT    NOT NULL              -- pip
+  installer_name       TEXT    NOT NULL,             -- pip
+  number_of_references INTEGER NOT NULL DEFAULT 0    -- rows of download_counts with the installer
 );
 
 -- Grain: one Python version (3.6, 2.7, ...).
 CREATE TABLE pypi_dim_next.python_version (
   python_version_id   INTEGER NOT NULL PRIMARY KEY, -- hashtext(python_version_name); -1: not reported
-  python_version_name TEXT    NOT NULL              -- 3.6
+  python_version_name  TEXT    NOT NULL,             -- 3.6
+  number_of_references INTEGER NOT NULL DEFAULT 0    -- rows of download_counts with the Python version
 );
 
 INSERT INTO pypi_dim_next.project VALUES (-1, 'Unknown');

@@ -2,7 +2,9 @@
 -- Rows go into a Citus reference table where the warehouse has worker nodes (see the function).
 SELECT util.fill_reference_tables_serially() AS parallel_query;
 
-INSERT INTO pypi_dim_next.installer (installer_id, installer_name)
-SELECT DISTINCT installer_id, installer_name
+-- A staging row is a row of download_counts (download_counts.sql): their number is the reference count.
+INSERT INTO pypi_dim_next.installer (installer_id, installer_name, number_of_references)
+SELECT installer_id, installer_name, count(*)
 FROM pypi_data_next.download_staging
-WHERE installer_id <> -1;
+WHERE installer_id <> -1
+GROUP BY installer_id, installer_name;

@@ -2,7 +2,9 @@
 -- Rows go into a Citus reference table where the warehouse has worker nodes (see the function).
 SELECT util.fill_reference_tables_serially() AS parallel_query;
 
-INSERT INTO pypi_dim_next.python_version (python_version_id, python_version_name)
-SELECT DISTINCT python_version_id, python_version_name
+-- A staging row is a row of download_counts (download_counts.sql): their number is the reference count.
+INSERT INTO pypi_dim_next.python_version (python_version_id, python_version_name, number_of_references)
+SELECT python_version_id, python_version_name, count(*)
 FROM pypi_data_next.download_staging
-WHERE python_version_id <> -1;
+WHERE python_version_id <> -1
+GROUP BY python_version_id, python_version_name;
