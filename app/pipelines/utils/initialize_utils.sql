@@ -421,10 +421,11 @@ DECLARE
   counts INTEGER[];
 BEGIN
   FOR reference IN
-    SELECT confrelid::REGCLASS AS dimension, counted.fk_column
-    FROM pg_constraint, util.counted_foreign_keys(confrelid::REGCLASS) AS counted
-    WHERE contype = 'f' AND conrelid = partitioned AND conparentid = 0 AND counted.table_name = partitioned
-      AND counted.fk_column = (SELECT attname FROM pg_attribute WHERE attrelid = conrelid AND attnum = conkey[1])
+    SELECT referenced.dimension, counted.fk_column
+    FROM (SELECT DISTINCT confrelid::REGCLASS AS dimension FROM pg_constraint
+          WHERE contype = 'f' AND conrelid = partitioned) AS referenced,
+         util.counted_foreign_keys(referenced.dimension) AS counted
+    WHERE counted.table_name = partitioned
   LOOP
     EXECUTE format('SELECT array_agg(key), array_agg(-n) FROM (SELECT %I AS key, count(*)::INTEGER AS n FROM %s '
                    'GROUP BY 1) AS counted', reference.fk_column, old)
@@ -499,6 +500,7 @@ AS $$
 DECLARE
   key_column TEXT := util.primary_key_column(table_name);
   reference RECORD;
+  counted_keys BIGINT[];  -- candidates that the counted foreign keys still reference
   unreferenced_keys BIGINT[];
   deleted BIGINT;
   role_before TEXT := current_setting('session_replication_role');
@@ -510,8 +512,8 @@ BEGIN
   IF EXISTS (SELECT FROM util.counted_foreign_keys(table_name)) THEN
     EXECUTE format('SELECT array_agg(%1$I) FROM %2$s WHERE %1$I = ANY ($1) AND number_of_references <> 0',
                    key_column, table_name)
-    INTO unreferenced_keys USING candidates;
-    DELETE FROM unreferenced WHERE key = ANY (unreferenced_keys);
+    INTO counted_keys USING candidates;
+    DELETE FROM unreferenced WHERE key = ANY (counted_keys);
   END IF;
   FOR reference IN
     SELECT * FROM util.inbound_foreign_keys(delete_unreferenced.table_name) AS keys
