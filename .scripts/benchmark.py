@@ -56,9 +56,9 @@ def parse_arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def day(number: int) -> datetime.date:
-    """The day `number` (1 is FIRST_DAY)."""
-    return FIRST_DAY + datetime.timedelta(days=number - 1)
+def day(number: int, first: datetime.date = FIRST_DAY) -> datetime.date:
+    """The day `number` (1 is `first`)."""
+    return first + datetime.timedelta(days=number - 1)
 
 
 def benchmark_env(data_dir: pathlib.Path) -> dict[str, str]:
@@ -112,22 +112,25 @@ def generate(staging: pathlib.Path, args: argparse.Namespace) -> None:
     print(f'    {summary.rows} rows in {summary.seconds:.1f} s')
 
 
-def files_of(root: pathlib.Path, numbers) -> list[pathlib.Path]:
+def files_of(root: pathlib.Path, numbers, first: datetime.date = FIRST_DAY) -> list[pathlib.Path]:
+    """The files of the days `numbers` (1 is `first`) under `root`, of every data set."""
     from app import data_sets
-    return [data_set.path(root, day(number), data_set.versions[0])
+    return [data_set.path(root, day(number, first), data_set.versions[0])
             for number in numbers for data_set in data_sets.DATA_SETS.values()]
 
 
-def place(staging: pathlib.Path, data_dir: pathlib.Path, numbers) -> None:
-    """Hard-links the files of the days `numbers` from the staging directory into the ETL's data dir."""
-    for source, target in zip(files_of(staging, numbers), files_of(data_dir, numbers)):
+def place(staging: pathlib.Path, data_dir: pathlib.Path, numbers, first: datetime.date = FIRST_DAY) -> None:
+    """Hard-links the files of the days `numbers` from the staging directory into the ETL's data dir (kept when
+    there: a resumed benchmark places them again)."""
+    for source, target in zip(files_of(staging, numbers, first), files_of(data_dir, numbers, first)):
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.link(source, target)
+        if not target.exists():
+            os.link(source, target)
 
 
-def take_out(data_dir: pathlib.Path, numbers) -> None:
-    for path in files_of(data_dir, numbers):
-        path.unlink()
+def take_out(data_dir: pathlib.Path, numbers, first: datetime.date = FIRST_DAY) -> None:
+    for path in files_of(data_dir, numbers, first):
+        path.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------- measurements

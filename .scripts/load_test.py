@@ -1,7 +1,7 @@
-"""Load test of the web UI (`make load-test`): 20 clients for 30 s on a pipeline page and a task page, served
-by gunicorn on 127.0.0.1 as in production, while the ETL runs. Writes docs/benchmarks/load.md.
+"""Load test of the web UI (`make load-test`): 20 clients for 30 s on a pipeline page, a task page and the Runs
+page, served by gunicorn on 127.0.0.1 as in production, while the ETL runs. Writes docs/benchmarks/load.md.
 
-Each client loops until the time is up, alternating the two pages. A page view is what a browser loads:
+Each client loops until the time is up, taking the three pages in turn. A page view is what a browser loads:
 the page and its asynchronous parts (graph, charts, node table, last runs, output, navigation), one after
 the other; static files are left out (browsers cache them). Meanwhile the root pipeline runs with the CLI,
 again and again until the time is up. Everything is bounded: clients stop at the deadline, each request
@@ -34,17 +34,23 @@ NODE_PARTS = ['dependency-graph', 'run-time-chart', 'last-runs-selector', 'syste
               'run-output-limited']
 
 
+NAVIGATION_BAR = '/mara-app/navigation-bar'
+# The Runs page has no asynchronous part of its own: a run in progress streams its output from /runs/N/events,
+# which a browser keeps open and the clients here do not follow.
+RUNS_PAGE_VIEW = ['/runs', NAVIGATION_BAR]
+
+
 @dataclasses.dataclass
 class Sample:
     kind: str  # 'page', 'part' or 'view' (a page with all its parts)
     seconds: float
     error: str = ''
+    page: str = ''  # the page of the view: its first URL
 
 
 def page_view_urls(node_path: str, is_pipeline: bool) -> list:
     parts = NODE_PARTS + (['pipeline-children-table'] if is_pipeline else [])
-    return [f'/pipelines/{node_path}'] + [f'/pipelines/{node_path}/{part}' for part in parts] \
-        + ['/mara-app/navigation-bar']
+    return [f'/pipelines/{node_path}'] + [f'/pipelines/{node_path}/{part}' for part in parts] + [NAVIGATION_BAR]
 
 
 def fetch(session: requests.Session, url: str) -> str:
@@ -67,9 +73,9 @@ def client(base_url: str, views: list, deadline: float, samples: list) -> None:
         for index, url in enumerate(urls):
             start = time.monotonic()
             error = fetch(session, base_url + url)
-            samples.append(Sample('page' if index == 0 else 'part', time.monotonic() - start, error))
+            samples.append(Sample('page' if index == 0 else 'part', time.monotonic() - start, error, urls[0]))
             errors += [error] if error else []
-        samples.append(Sample('view', time.monotonic() - view_start, '; '.join(errors)))
+        samples.append(Sample('view', time.monotonic() - view_start, '; '.join(errors), urls[0]))
         number += 1
 
 
@@ -97,15 +103,29 @@ def machine() -> str:
     return f'{os.cpu_count()} CPUs (nproc), {model}, {memory_kb / 1024 ** 2:.0f} GB RAM, {platform.platform()}'
 
 
-def latency_table(samples: list) -> list:
+def latency_table(samples: list, pages: dict[str, str]) -> list:
+    """Latencies of all pages' HTML, of the asynchronous parts and of whole page views, then of each page's HTML
+    (`pages`: the label of each page's URL)."""
     lines = ['| What | Requests | Errors | p50 | p95 | max |', '|---|---:|---:|---:|---:|---:|']
-    labels = {'page': 'page HTML', 'part': 'asynchronous parts', 'view': 'page views (page + all its parts)'}
-    for kind, label in labels.items():
-        seconds = [sample.seconds for sample in samples if sample.kind == kind]
-        errors = sum(1 for sample in samples if sample.kind == kind and sample.error)
-        lines.append(f'| {label} | {len(seconds)} | {errors} | {percentile(seconds, .5) * 1000:.0f} ms '
+    rows = [('page HTML', lambda sample: sample.kind == 'page'),
+            ('asynchronous parts', lambda sample: sample.kind == 'part'),
+            ('page views (page + all its parts)', lambda sample: sample.kind == 'view'),
+            *((f'HTML of {label}', lambda sample, url=url: sample.kind == 'page' and sample.page == url)
+              for url, label in pages.items())]
+    for label, belongs in rows:
+        chosen = [sample for sample in samples if belongs(sample)]
+        seconds = [sample.seconds for sample in chosen] or [0]
+        errors = sum(1 for sample in chosen if sample.error)
+        lines.append(f'| {label} | {len(chosen)} | {errors} | {percentile(seconds, .5) * 1000:.0f} ms '
                      f'| {percentile(seconds, .95) * 1000:.0f} ms | {max(seconds) * 1000:.0f} ms |')
     return lines
+
+
+def page_labels(args) -> dict[str, str]:
+    """The label of each page in the table (.scripts/benchmark_seed.py reads the rows of the pipeline and Runs
+    pages by these labels)."""
+    return {f'/pipelines/{args.pipeline}': 'the pipeline page', f'/pipelines/{args.task}': 'the task page',
+            RUNS_PAGE_VIEW[0]: 'the Runs page'}
 
 
 def report(args, samples: list, runs: list, load_start: float, load_seconds: float) -> str:
@@ -123,8 +143,9 @@ def report(args, samples: list, runs: list, load_start: float, load_seconds: flo
         f'- Server: gunicorn on 127.0.0.1, {WORKERS} workers x {THREADS} threads (as `make run-gunicorn`), '
         'PostgreSQL on the same machine.',
         f'- Load: {args.clients} concurrent clients for {args.seconds:g} s, each loading in turn the page of pipeline '
-        f'`{args.pipeline}` and of task `{args.task}`, each page with its {len(NODE_PARTS)}-{len(NODE_PARTS) + 1} '
-        'asynchronous parts, one request after the other (no think time). Static files not included.',
+        f'`{args.pipeline}` and of task `{args.task}`, each with its {len(NODE_PARTS) + 1}-{len(NODE_PARTS) + 2} '
+        'asynchronous parts (the navigation bar included), and the Runs page with the navigation bar, one request '
+        'after the other (no think time). Static files not included.',
         f'- ETL: the root pipeline ran {len(runs)} times with `flask mara-pipelines run` during the test '
         f'(exit codes {sorted({code for _, _, code, _ in runs})}, '
         f'{", ".join(f"{seconds:.1f} s" for _, seconds, _, _ in runs)}); an ETL was running for '
@@ -134,7 +155,7 @@ def report(args, samples: list, runs: list, load_start: float, load_seconds: flo
         f'**{len(requests_made)} requests ({len(requests_made) / load_seconds:.0f} per second), '
         f'{len(errors)} errors.**',
         '',
-        *latency_table(samples),
+        *latency_table(samples, page_labels(args)),
         '',
     ]
     if errors:
@@ -164,7 +185,7 @@ def main() -> None:
     args = parser.parse_args()
     args.task = args.task or first_sql_task(args.pipeline)[0]
 
-    views = [page_view_urls(args.pipeline, True), page_view_urls(args.task, False)]
+    views = [page_view_urls(args.pipeline, True), page_view_urls(args.task, False), RUNS_PAGE_VIEW]
     samples, runs = [], []
     with gunicorn(workers=WORKERS, threads=THREADS) as base_url:
         for urls in views:  # fail early on a wrong page, and warm up each worker's caches a little

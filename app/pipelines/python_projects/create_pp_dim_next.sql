@@ -15,7 +15,9 @@ CREATE TABLE pp_dim_next.python_project_activity (
   number_of_commits              BIGINT,
   number_of_closed_pull_requests BIGINT,
   number_of_pushes               BIGINT,
-  PRIMARY KEY (day_fk, project_fk)
+  -- The project first: in a day partition day_fk is one value, so a key led by it would be read whole to find one
+  -- project (the README query looks up flask in every day partition).
+  PRIMARY KEY (project_fk, day_fk)
 ) PARTITION BY LIST (day_fk);
 
 -- The flat data set, with readable names. Its partitions get columnar storage where the server has it.
