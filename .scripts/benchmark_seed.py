@@ -246,7 +246,8 @@ PIPELINE_PAGE, RUNS_PAGE = 'HTML of the pipeline page', 'HTML of the Runs page'
 
 
 def load_test(folder: Folder, env: dict) -> dict:
-    """`make load-test` against the big warehouse: its report's table, and the page HTML's p95."""
+    """`make load-test` against the big warehouse: its report's table, and the HTML's p95 of all pages, of the
+    pipeline page and of the Runs page."""
     out = folder.root / 'load.md'
     result = subprocess.run([str(PROJECT_ROOT / '.venv' / 'bin' / 'python'), '.scripts/load_test.py', '--out',
                              str(out)], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
