@@ -38,6 +38,8 @@ NAVIGATION_BAR = '/mara-app/navigation-bar'
 # The Runs page has no asynchronous part of its own: a run in progress streams its output from /runs/N/events,
 # which a browser keeps open and the clients here do not follow.
 RUNS_PAGE_VIEW = ['/runs', NAVIGATION_BAR]
+# The pages in the table (.scripts/benchmark_seed.py reads the rows of the pipeline and Runs pages).
+PIPELINE_PAGE, TASK_PAGE, RUNS_PAGE = 'the pipeline page', 'the task page', 'the Runs page'
 
 
 @dataclasses.dataclass
@@ -110,7 +112,7 @@ def latency_table(samples: list, pages: dict[str, str]) -> list:
     rows = [('page HTML', lambda sample: sample.kind == 'page'),
             ('asynchronous parts', lambda sample: sample.kind == 'part'),
             ('page views (page + all its parts)', lambda sample: sample.kind == 'view'),
-            *((f'HTML of {label}', lambda sample, url=url: sample.kind == 'page' and sample.page == url)
+            *((page_row(label), lambda sample, url=url: sample.kind == 'page' and sample.page == url)
               for url, label in pages.items())]
     for label, belongs in rows:
         chosen = [sample for sample in samples if belongs(sample)]
@@ -121,11 +123,15 @@ def latency_table(samples: list, pages: dict[str, str]) -> list:
     return lines
 
 
+def page_row(label: str) -> str:
+    """The table's row of one page's HTML."""
+    return f'HTML of {label}'
+
+
 def page_labels(args) -> dict[str, str]:
-    """The label of each page in the table (.scripts/benchmark_seed.py reads the rows of the pipeline and Runs
-    pages by these labels)."""
-    return {f'/pipelines/{args.pipeline}': 'the pipeline page', f'/pipelines/{args.task}': 'the task page',
-            RUNS_PAGE_VIEW[0]: 'the Runs page'}
+    """The label of each page's URL in the table."""
+    return {f'/pipelines/{args.pipeline}': PIPELINE_PAGE, f'/pipelines/{args.task}': TASK_PAGE,
+            RUNS_PAGE_VIEW[0]: RUNS_PAGE}
 
 
 def report(args, samples: list, runs: list, load_start: float, load_seconds: float) -> str:
